@@ -1,0 +1,197 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// ComponentType says what a component becomes in the sandbox namespace.
+// +kubebuilder:validation:Enum=Postgres;Redis;Nginx;App;Container
+type ComponentType string
+
+const (
+	// ComponentPostgres is a PostgreSQL server: a StatefulSet with its data on a
+	// PersistentVolumeClaim (or an emptyDir when ephemeral), and a Service.
+	ComponentPostgres ComponentType = "Postgres"
+	// ComponentRedis is a password-protected Redis server: a Deployment and a Service.
+	ComponentRedis ComponentType = "Redis"
+	// ComponentNginx is an Nginx reverse proxy in front of the App component (or a
+	// static welcome page when the stage has no App): a Deployment, a ConfigMap and a Service.
+	ComponentNginx ComponentType = "Nginx"
+	// ComponentApp is the sample backend app, configured from the connection Secret:
+	// a Deployment and a Service.
+	ComponentApp ComponentType = "App"
+	// ComponentContainer is any other image with its ports and environment: a
+	// Deployment and a Service.
+	ComponentContainer ComponentType = "Container"
+)
+
+// Component is one piece of a stage's stack.
+// +kubebuilder:validation:XValidation:rule="self.type == 'Container' ? has(self.container) : !has(self.container)",message="container is set for type Container and only there: add container.image and container.ports to a Container component, or remove container from a built-in type"
+// +kubebuilder:validation:XValidation:rule="!has(self.storage) && !has(self.storageClassName) && !has(self.ephemeral) || self.type == 'Postgres'",message="storage, storageClassName and ephemeral are only for Postgres components: remove them, or use type Postgres"
+// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.type != 'Postgres' || self.replicas <= 1",message="a Postgres component runs a single server: set replicas to 0 or 1"
+type Component struct {
+	// name of the component; its Service, workload and connection details are named after it.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	// +required
+	Name string `json:"name"`
+
+	// type says what the component runs.
+	// +required
+	Type ComponentType `json:"type"`
+
+	// image overrides the operator's default image for this type.
+	// For type Container, set container.image instead.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// replicas of the workload; 1 when unset.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// resources of the component's main container; the operator's defaults for
+	// the type when unset.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// storage is the size of the Postgres data volume; 1Gi when unset.
+	// +optional
+	Storage *resource.Quantity `json:"storage,omitempty"`
+
+	// storageClassName of the Postgres data volume; the cluster's default class when unset.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+
+	// ephemeral keeps Postgres data in an emptyDir instead of a PersistentVolumeClaim:
+	// faster to start, gone whenever the pod is.
+	// +optional
+	Ephemeral *bool `json:"ephemeral,omitempty"`
+
+	// container is what a Container component runs.
+	// +optional
+	Container *ContainerSpec `json:"container,omitempty"`
+}
+
+// ContainerSpec is the image, ports and environment of a Container component.
+type ContainerSpec struct {
+	// image to run, for example mongo:7.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +required
+	Image string `json:"image"`
+
+	// ports the container listens on; each becomes a port of the component's Service.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=10
+	// +required
+	Ports []ContainerPort `json:"ports"`
+
+	// env of the container.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=50
+	// +optional
+	Env []EnvVar `json:"env,omitempty"`
+
+	// command overrides the image's entrypoint.
+	// +kubebuilder:validation:MaxItems=20
+	// +optional
+	Command []string `json:"command,omitempty"`
+
+	// args overrides the image's arguments.
+	// +kubebuilder:validation:MaxItems=50
+	// +optional
+	Args []string `json:"args,omitempty"`
+}
+
+// ContainerPort is a named TCP port of a Container component.
+type ContainerPort struct {
+	// name of the port, an IANA service name such as mongo or http.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	// +required
+	Name string `json:"name"`
+
+	// containerPort is the TCP port number.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +required
+	ContainerPort int32 `json:"containerPort"`
+}
+
+// EnvVar is a plain environment variable of a Container component.
+type EnvVar struct {
+	// name of the variable.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z][-._a-zA-Z0-9]*$`
+	// +required
+	Name string `json:"name"`
+
+	// value of the variable.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	Value string `json:"value,omitempty"`
+}
+
+// ComponentOverride changes one component of the stage for one sandbox.
+// +kubebuilder:validation:XValidation:rule="has(self.image) || has(self.replicas) || has(self.resources) || has(self.storage) || has(self.disabled)",message="an override changes something: set image, replicas, resources, storage or disabled"
+type ComponentOverride struct {
+	// name of the stage's component to change.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=40
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	// +required
+	Name string `json:"name"`
+
+	// image replaces the stage's image for this component.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// replicas replaces the stage's replicas.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// resources replaces the stage's resources for this component.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// storage replaces the size of a Postgres component's data volume.
+	// +optional
+	Storage *resource.Quantity `json:"storage,omitempty"`
+
+	// disabled leaves the component out of this sandbox.
+	// +optional
+	Disabled *bool `json:"disabled,omitempty"`
+}

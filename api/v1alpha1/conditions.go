@@ -1,0 +1,56 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package v1alpha1
+
+// Condition types, with kstatus semantics so that `kubectl wait` and GitOps
+// health checks understand them.
+const (
+	// ReadyCondition is True when every component is ready (or, suspended, scaled to zero).
+	ReadyCondition = "Ready"
+	// ReconcilingCondition is True while the operator is still bringing the
+	// sandbox to its desired state.
+	ReconcilingCondition = "Reconciling"
+	// StalledCondition is True when the sandbox cannot progress until its spec
+	// or its surroundings change.
+	StalledCondition = "Stalled"
+)
+
+// Condition reasons, for people to grep in conditions and events.
+const (
+	ReasonAllComponentsReady   = "AllComponentsReady"
+	ReasonComponentsNotReady   = "ComponentsNotReady"
+	ReasonProgressing          = "Progressing"
+	ReasonSuspended            = "Suspended"
+	ReasonStageNotFound        = "StageNotFound"
+	ReasonUnknownComponent     = "UnknownComponent"
+	ReasonInvalidSpec          = "InvalidSpec"
+	ReasonNamespaceConflict    = "NamespaceConflict"
+	ReasonNamespaceTooLong     = "NamespaceNameTooLong"
+	ReasonApplyFailed          = "ApplyFailed"
+	ReasonReconciliationFailed = "ReconciliationFailed"
+)
+
+// Labels and annotations the operator puts on what it creates.
+const (
+	// SandboxLabel names the LearningSandbox an object belongs to.
+	SandboxLabel = "sandbox.learning.dev/sandbox"
+	// ComponentLabel names the component an object belongs to.
+	ComponentLabel = "sandbox.learning.dev/component"
+	// StageLabel names the stage a sandbox namespace runs.
+	StageLabel = "sandbox.learning.dev/stage"
+	// LearnerLabel names the learner of a sandbox namespace.
+	LearnerLabel = "sandbox.learning.dev/learner"
+)

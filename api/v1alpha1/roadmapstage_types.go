@@ -1,0 +1,118 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// RoadmapStageSpec is what one stage of the backend roadmap runs for a learner.
+// +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'Postgres').size() <= 1",message="a stage has at most one Postgres component: DATABASE_URL names one database; use a Container component for another"
+// +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'Redis').size() <= 1",message="a stage has at most one Redis component: REDIS_URL names one server; use a Container component for another"
+// +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'App').size() <= 1",message="a stage has at most one App component: APP_URL names one app"
+// +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'Nginx').size() <= 1",message="a stage has at most one Nginx component: WEB_URL names one proxy"
+type RoadmapStageSpec struct {
+	// title of the stage as the roadmap names it.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=100
+	// +required
+	Title string `json:"title"`
+
+	// description of what the learner practises in this stage.
+	// +kubebuilder:validation:MaxLength=2000
+	// +optional
+	Description string `json:"description,omitempty"`
+
+	// topics of the roadmap the stage covers.
+	// +kubebuilder:validation:MaxItems=30
+	// +kubebuilder:validation:items:MaxLength=63
+	// +listType=set
+	// +optional
+	Topics []string `json:"topics,omitempty"`
+
+	// budget is what one sandbox of this stage may use in all; it becomes the
+	// namespace's ResourceQuota and LimitRange.
+	// +optional
+	Budget Budget `json:"budget,omitzero"`
+
+	// components of the stack, each a workload and a Service in the sandbox namespace.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=20
+	// +required
+	Components []Component `json:"components"`
+}
+
+// Budget bounds what one sandbox may use. A field left unset takes the
+// operator's default.
+type Budget struct {
+	// cpu the sandbox's containers may request and use in all.
+	// +optional
+	CPU *resource.Quantity `json:"cpu,omitempty"`
+
+	// memory the sandbox's containers may request and use in all.
+	// +optional
+	Memory *resource.Quantity `json:"memory,omitempty"`
+
+	// storage the sandbox's PersistentVolumeClaims may request in all.
+	// +optional
+	Storage *resource.Quantity `json:"storage,omitempty"`
+
+	// pods that may exist in the sandbox at once.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=500
+	// +optional
+	Pods *int32 `json:"pods,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,shortName=rstage,categories=learning
+// +kubebuilder:printcolumn:name="Title",type=string,JSONPath=`.spec.title`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// RoadmapStage is one stage of the backend roadmap: the catalog entry that says
+// which stack a LearningSandbox of this stage runs.
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && self.metadata.name.size() <= 63",message="a stage name is a DNS label: lowercase letters, digits and '-', at most 63 characters, for example databases"
+type RoadmapStage struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is a standard object metadata
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitzero"`
+
+	// spec is the stage's stack.
+	// +required
+	Spec RoadmapStageSpec `json:"spec"`
+}
+
+// +kubebuilder:object:root=true
+
+// RoadmapStageList contains a list of RoadmapStage
+type RoadmapStageList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitzero"`
+	Items           []RoadmapStage `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(func(s *runtime.Scheme) error {
+		s.AddKnownTypes(SchemeGroupVersion, &RoadmapStage{}, &RoadmapStageList{})
+		return nil
+	})
+}
