@@ -128,6 +128,21 @@ type ContainerSpec struct {
 	// +kubebuilder:validation:MaxItems=50
 	// +optional
 	Args []string `json:"args,omitempty"`
+
+	// runAsUser is the non-root user id the container runs as, for images whose
+	// default user is root (Pod Security "restricted" refuses root).
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	RunAsUser *int64 `json:"runAsUser,omitempty"`
+
+	// emptyDirs are paths inside the container where an empty writable
+	// directory is mounted, for example /data/db; gone with the pod.
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=10
+	// +kubebuilder:validation:items:Pattern=`^/.*`
+	// +kubebuilder:validation:items:MaxLength=256
+	// +optional
+	EmptyDirs []string `json:"emptyDirs,omitempty"`
 }
 
 // ContainerPort is a named TCP port of a Container component.

@@ -5,7 +5,7 @@ Licensed under the Apache License, Version 2.0 (the "License");
 you may not use this file except in compliance with the License.
 You may obtain a copy of the License at
 
-    http://www.apache.org/licenses/LICENSE-2.0
+	http://www.apache.org/licenses/LICENSE-2.0
 
 Unless required by applicable law or agreed to in writing, software
 distributed under the License is distributed on an "AS IS" BASIS,
@@ -26,6 +26,7 @@ import (
 // +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'Redis').size() <= 1",message="a stage has at most one Redis component: REDIS_URL names one server; use a Container component for another"
 // +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'App').size() <= 1",message="a stage has at most one App component: APP_URL names one app"
 // +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'Nginx').size() <= 1",message="a stage has at most one Nginx component: WEB_URL names one proxy"
+// +kubebuilder:validation:XValidation:rule="!self.components.exists(c, c.type == 'App') || self.components.exists(c, c.type == 'Postgres')",message="the App component keeps its data in PostgreSQL: add a Postgres component to the stage"
 type RoadmapStageSpec struct {
 	// title of the stage as the roadmap names it.
 	// +kubebuilder:validation:MinLength=1

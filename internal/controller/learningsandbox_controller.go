@@ -1,0 +1,447 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package controller
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/drift"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
+)
+
+// LearningSandboxReconciler makes a sandbox's namespace run its stage's stack.
+type LearningSandboxReconciler struct {
+	client.Client
+	// APIReader reads past the cache, for the rare questions the cache cannot
+	// answer: objects not made by the operator, and ones it has just created.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+	Settings  stack.Settings
+	// Clock tells the time for expiry; tests control it.
+	Clock clock.PassiveClock
+}
+
+// Reconcile brings one sandbox to its desired state, in order: expiry, stage,
+// namespace, credentials, the stack, pruning, and status from the children.
+func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	log := ctrl.LoggerFrom(ctx)
+
+	sb := &sandboxv1.LearningSandbox{}
+	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	original := sb.DeepCopy()
+	defer func() {
+		r.finishStatus(sb, retErr)
+		r.recordTransition(original, sb)
+		if err := r.patchStatus(ctx, original, sb); err != nil {
+			retErr = kerrors.NewAggregate([]error{retErr, err})
+		}
+	}()
+
+	if !sb.DeletionTimestamp.IsZero() {
+		// Garbage collection removes the namespace and everything in it.
+		return ctrl.Result{}, nil
+	}
+
+	requeueAfter, expired, err := r.reconcileExpiry(ctx, sb)
+	if err != nil || expired {
+		return ctrl.Result{}, err
+	}
+
+	stage, err := r.getStage(ctx, sb)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	ns, err := r.ensureNamespace(ctx, sb)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	components, err := stack.Resolve(sb, stage)
+	if err != nil {
+		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonUnknownComponent, err)
+	}
+	creds, err := r.ensureCredentials(ctx, sb, ns, stack.RequiredCredentials(components))
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	st, err := stack.Render(stack.Input{Sandbox: sb, Stage: stage, Credentials: creds}, r.Settings)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("rendering the stack: %w", err)
+	}
+	changed, err := r.applyStack(ctx, sb, st)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := r.prune(ctx, sb, ns, st); err != nil {
+		return ctrl.Result{}, err
+	}
+	observed, err := r.observeComponents(ctx, ns, st, changed)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	setComponents(sb, observed)
+	sb.Status.ConnectionSecret = stack.ConnectionSecretName
+	sb.Status.ObservedGeneration = sb.Generation
+	log.V(1).Info("Reconciled sandbox", "namespace", ns, "ready", sb.Status.ComponentsReady, "applied", len(changed))
+	return ctrl.Result{RequeueAfter: requeueAfter}, nil
+}
+
+// stall records input that no retry can fix and returns a terminal error, so
+// that the sandbox is not retried until it or what it refers to changes.
+func (r *LearningSandboxReconciler) stall(sb *sandboxv1.LearningSandbox, reason string, err error) error {
+	markStalled(sb, reason, err.Error())
+	sb.Status.ObservedGeneration = sb.Generation
+	return reconcile.TerminalError(err)
+}
+
+// finishStatus sets what a reconcile that ended in a transient error leaves
+// behind, and the phase.
+func (r *LearningSandboxReconciler) finishStatus(sb *sandboxv1.LearningSandbox, err error) {
+	if err != nil && !errors.Is(err, reconcile.TerminalError(nil)) {
+		markFailed(sb, err)
+	}
+	setPhase(sb)
+}
+
+// recordTransition emits an event when the Ready condition changes, so that
+// `kubectl events` tells the sandbox's story without an event per reconcile.
+func (r *LearningSandboxReconciler) recordTransition(before, after *sandboxv1.LearningSandbox) {
+	now := apimeta.FindStatusCondition(after.Status.Conditions, sandboxv1.ReadyCondition)
+	if now == nil {
+		return
+	}
+	was := apimeta.FindStatusCondition(before.Status.Conditions, sandboxv1.ReadyCondition)
+	if was != nil && was.Status == now.Status && was.Reason == now.Reason {
+		return
+	}
+	eventType := corev1.EventTypeNormal
+	if now.Status != metav1.ConditionTrue && now.Reason != sandboxv1.ReasonComponentsNotReady {
+		eventType = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(after, nil, eventType, now.Reason, "Reconcile", "%s", now.Message)
+}
+
+// patchStatus writes the status, only if it changed.
+func (r *LearningSandboxReconciler) patchStatus(ctx context.Context, original, sb *sandboxv1.LearningSandbox) error {
+	if equality.Semantic.DeepEqual(original.Status, sb.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, sb, client.MergeFrom(original)); err != nil {
+		return client.IgnoreNotFound(fmt.Errorf("patching status: %w", err))
+	}
+	return nil
+}
+
+// reconcileExpiry sets status.expiresAt from spec.ttl and deletes the sandbox
+// once it has passed. It returns how long until expiry, for the requeue.
+func (r *LearningSandboxReconciler) reconcileExpiry(ctx context.Context, sb *sandboxv1.LearningSandbox) (time.Duration, bool, error) {
+	if sb.Spec.TTL == nil {
+		sb.Status.ExpiresAt = nil
+		return 0, false, nil
+	}
+	expiresAt := metav1.NewTime(sb.CreationTimestamp.Add(sb.Spec.TTL.Duration))
+	sb.Status.ExpiresAt = &expiresAt
+	left := expiresAt.Sub(r.Clock.Now())
+	if left > 0 {
+		return left, false, nil
+	}
+	ctrl.LoggerFrom(ctx).Info("Deleting expired sandbox", "expiresAt", expiresAt.UTC().Format(time.RFC3339))
+	r.Recorder.Eventf(sb, nil, corev1.EventTypeNormal, sandboxv1.ReasonExpired, "Delete",
+		"Sandbox expired at %s and is being deleted", expiresAt.UTC().Format(time.RFC3339))
+	markStalled(sb, sandboxv1.ReasonExpired, "Sandbox expired at "+expiresAt.UTC().Format(time.RFC3339))
+	if err := r.Delete(ctx, sb, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+		return 0, true, client.IgnoreNotFound(err)
+	}
+	return 0, true, nil
+}
+
+// getStage reads the sandbox's RoadmapStage. A missing stage stalls the
+// sandbox until the stage is created (the controller watches stages).
+func (r *LearningSandboxReconciler) getStage(ctx context.Context, sb *sandboxv1.LearningSandbox) (*sandboxv1.RoadmapStage, error) {
+	stage := &sandboxv1.RoadmapStage{}
+	err := r.Get(ctx, client.ObjectKey{Name: sb.Spec.Stage}, stage)
+	if apierrors.IsNotFound(err) {
+		return nil, r.stall(sb, sandboxv1.ReasonStageNotFound, fmt.Errorf(
+			"RoadmapStage %q does not exist: create it, or set spec.stage to one of `kubectl get roadmapstages`", sb.Spec.Stage))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading RoadmapStage %q: %w", sb.Spec.Stage, err)
+	}
+	return stage, nil
+}
+
+// ensureNamespace makes sure the sandbox's namespace exists and was made for
+// this sandbox. A namespace made for anything else is never adopted, changed
+// or deleted: the sandbox stalls and says so.
+func (r *LearningSandboxReconciler) ensureNamespace(ctx context.Context, sb *sandboxv1.LearningSandbox) (string, error) {
+	name := r.Settings.NamespaceName(sb.Name)
+	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		return "", r.stall(sb, sandboxv1.ReasonNamespaceTooLong, fmt.Errorf(
+			"namespace name %q is not valid (%s): shorten the sandbox name", name, errs[0]))
+	}
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, client.ObjectKey{Name: name}, ns)
+	if apierrors.IsNotFound(err) {
+		// The cache holds only the operator's namespaces: absent from it, the
+		// namespace is new, or someone else's, which Create tells apart.
+		ns = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+			Name:            name,
+			Labels:          stack.NamespaceLabels(sb.Name),
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(sb, sandboxv1.GroupVersion.WithKind("LearningSandbox"))},
+		}}
+		err = r.Create(ctx, ns, client.FieldOwner(stack.FieldOwner))
+		if apierrors.IsAlreadyExists(err) {
+			err = r.APIReader.Get(ctx, client.ObjectKey{Name: name}, ns)
+		} else if err == nil {
+			ctrl.LoggerFrom(ctx).Info("Created namespace", "namespace", klog.KObj(ns))
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("ensuring namespace %s: %w", name, err)
+	}
+	if !metav1.IsControlledBy(ns, sb) {
+		return "", r.stall(sb, sandboxv1.ReasonNamespaceConflict, fmt.Errorf(
+			"namespace %s exists and was not made for this sandbox, so it is left alone: delete or rename that namespace, or rename the sandbox", name))
+	}
+	sb.Status.Namespace = name
+	return name, nil
+}
+
+// ensureCredentials returns the sandbox's generated credentials, generating
+// the ones that keys names and that do not exist yet. A credential, once
+// generated, is never regenerated: the Secret is created once and later only
+// gains keys, under optimistic locking.
+func (r *LearningSandboxReconciler) ensureCredentials(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string,
+	keys []string) (map[string]string, error) {
+	secret := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: ns, Name: stack.CredentialsSecretName}
+	err := r.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) {
+		// Ask the API server before generating anything: the cache may not
+		// have seen a Secret this operator created a moment ago.
+		err = r.APIReader.Get(ctx, key, secret)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		data := generate(nil, keys)
+		if err := r.Create(ctx, stack.CredentialsSecret(sb, r.Settings, data), client.FieldOwner(stack.FieldOwner)); err != nil {
+			return nil, fmt.Errorf("creating the credentials Secret: %w", err)
+		}
+		return stringMap(data), nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the credentials Secret: %w", err)
+	}
+	data := generate(secret.Data, keys)
+	if len(data) != len(secret.Data) {
+		patched := secret.DeepCopy()
+		patched.Data = data
+		if err := r.Patch(ctx, patched, client.MergeFromWithOptions(secret, client.MergeFromWithOptimisticLock{})); err != nil {
+			return nil, fmt.Errorf("adding credentials: %w", err)
+		}
+	}
+	return stringMap(data), nil
+}
+
+// generate returns existing with a new random value for each key it lacks.
+func generate(existing map[string][]byte, keys []string) map[string][]byte {
+	out := make(map[string][]byte, len(existing)+len(keys))
+	for k, v := range existing {
+		out[k] = v
+	}
+	for _, k := range keys {
+		if len(out[k]) > 0 {
+			continue
+		}
+		out[k] = []byte(rand.Text()) // 26 characters of base32: 130 bits, safe in URLs
+	}
+	return out
+}
+
+func stringMap(data map[string][]byte) map[string]string {
+	out := make(map[string]string, len(data))
+	for k, v := range data {
+		out[k] = string(v)
+	}
+	return out
+}
+
+// applyStack server-side applies every object of the stack that drifted from
+// what it should be, and returns the workloads it changed. An object that
+// already holds every field the operator sets is not written to at all.
+func (r *LearningSandboxReconciler) applyStack(ctx context.Context, sb *sandboxv1.LearningSandbox, st *stack.Stack) (map[string]bool, error) {
+	changed := map[string]bool{}
+	objects := append([]stack.Object{st.Namespace}, st.Objects...)
+	for _, obj := range objects {
+		applied, err := r.applyIfDrifted(ctx, obj)
+		if apierrors.IsInvalid(err) {
+			return nil, r.stall(sb, sandboxv1.ReasonApplyFailed, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if applied {
+			changed[*obj.GetKind()+"/"+*obj.GetName()] = true
+		}
+	}
+	if len(changed) > 0 {
+		ctrl.LoggerFrom(ctx).Info("Applied stack", "namespace", st.Namespace.GetName(), "objects", len(changed))
+	}
+	return changed, nil
+}
+
+func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stack.Object) (bool, error) {
+	existing, err := r.newObject(obj)
+	if err != nil {
+		return false, err
+	}
+	key := client.ObjectKey{Name: *obj.GetName()}
+	if obj.GetNamespace() != nil {
+		key.Namespace = *obj.GetNamespace()
+	}
+	err = r.Get(ctx, key, existing)
+	switch {
+	case err == nil:
+		drifted, err := drift.Drifted(obj, existing)
+		if err != nil || !drifted {
+			return false, err
+		}
+	case !apierrors.IsNotFound(err):
+		return false, fmt.Errorf("reading %s %s: %w", *obj.GetKind(), key, err)
+	}
+	if err := r.Apply(ctx, obj, client.FieldOwner(stack.FieldOwner), client.ForceOwnership); err != nil {
+		return false, fmt.Errorf("applying %s %s: %w", *obj.GetKind(), key, err)
+	}
+	return true, nil
+}
+
+// newObject is an empty typed object of the desired object's kind.
+func (r *LearningSandboxReconciler) newObject(obj stack.Object) (client.Object, error) {
+	gvk := schema.FromAPIVersionAndKind(*obj.GetAPIVersion(), *obj.GetKind())
+	o, err := r.Scheme.New(gvk)
+	if err != nil {
+		return nil, fmt.Errorf("making a %s: %w", gvk, err)
+	}
+	co, ok := o.(client.Object)
+	if !ok {
+		return nil, fmt.Errorf("%s is not an object", gvk)
+	}
+	return co, nil
+}
+
+// prune deletes what the operator made for this sandbox and no longer wants:
+// the components a stage change or an override left out. Only objects that
+// the sandbox controls are deleted; the learner's own objects are never touched.
+func (r *LearningSandboxReconciler) prune(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string, st *stack.Stack) error {
+	desired := map[string]bool{"Secret/" + stack.CredentialsSecretName: true}
+	for _, obj := range st.Objects {
+		desired[*obj.GetKind()+"/"+*obj.GetName()] = true
+	}
+	for _, kind := range prunedKinds {
+		list := kind.newList()
+		if err := r.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{sandboxv1.SandboxLabel: sb.Name}); err != nil {
+			return fmt.Errorf("listing %ss: %w", kind.kind, err)
+		}
+		items, err := apimeta.ExtractList(list)
+		if err != nil {
+			return err
+		}
+		for _, item := range items {
+			obj := item.(client.Object)
+			if desired[kind.kind+"/"+obj.GetName()] || !metav1.IsControlledBy(obj, sb) {
+				continue
+			}
+			if err := r.Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("pruning %s %s: %w", kind.kind, klog.KObj(obj), err)
+			}
+			ctrl.LoggerFrom(ctx).Info("Pruned object", "kind", kind.kind, "object", klog.KObj(obj))
+		}
+	}
+	return nil
+}
+
+// observeComponents reads each component's workload and judges its readiness
+// by the kstatus rules. A workload applied in this very reconcile is reported
+// as progressing: the cache has not seen the change yet.
+func (r *LearningSandboxReconciler) observeComponents(ctx context.Context, ns string, st *stack.Stack,
+	changed map[string]bool) ([]sandboxv1.ComponentStatus, error) {
+	out := make([]sandboxv1.ComponentStatus, 0, len(st.Components))
+	for _, c := range st.Components {
+		cs := sandboxv1.ComponentStatus{Name: c.Name, Type: c.Type, Endpoint: c.Endpoint(ns)}
+		var workload client.Object = &appsv1.Deployment{}
+		gvk := appsv1.SchemeGroupVersion.WithKind(c.Workload)
+		if c.Workload == "StatefulSet" {
+			workload = &appsv1.StatefulSet{}
+		}
+		err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: c.Name}, workload)
+		switch {
+		case changed[c.Workload+"/"+c.Name] || apierrors.IsNotFound(err):
+			cs.Message = "applying " + c.Workload
+		case err != nil:
+			return nil, fmt.Errorf("reading %s %s/%s: %w", c.Workload, ns, c.Name, err)
+		default:
+			cs.Ready, cs.Message, err = workloadReady(workload, gvk)
+			if err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, cs)
+	}
+	return out, nil
+}
+
+// workloadReady judges a workload by kstatus: ready when Current.
+func workloadReady(obj client.Object, gvk schema.GroupVersionKind) (bool, string, error) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return false, "", err
+	}
+	un := &unstructured.Unstructured{Object: u}
+	un.SetGroupVersionKind(gvk)
+	res, err := status.Compute(un)
+	if err != nil {
+		return false, "", fmt.Errorf("computing the status of %s %s: %w", gvk.Kind, klog.KObj(obj), err)
+	}
+	if res.Status == status.CurrentStatus {
+		return true, "", nil
+	}
+	return false, res.Message, nil
+}

@@ -1,0 +1,130 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package controller
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
+)
+
+// stageIndex indexes sandboxes by spec.stage, so that an edited stage reaches its sandboxes.
+const stageIndex = ".spec.stage"
+
+// The operator's permissions, each for a reason:
+// sandboxes are read, deleted at expiry, and have their status written;
+// +kubebuilder:rbac:groups=sandbox.learning.dev,resources=learningsandboxes,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups=sandbox.learning.dev,resources=learningsandboxes/status,verbs=get;update;patch
+// ownerReferences with blockOwnerDeletion to a sandbox need update on its finalizers;
+// +kubebuilder:rbac:groups=sandbox.learning.dev,resources=learningsandboxes/finalizers,verbs=update
+// stages are only read;
+// +kubebuilder:rbac:groups=sandbox.learning.dev,resources=roadmapstages,verbs=get;list;watch
+// namespaces are created and labelled; garbage collection deletes them with their sandbox;
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;patch
+// the stack's objects are applied (create and patch) and pruned (delete);
+// +kubebuilder:rbac:groups="",resources=services;configmaps;secrets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete
+// events tell people what happened.
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// prunedKind is a kind of object the operator makes in a sandbox namespace
+// and deletes when a sandbox no longer wants it.
+type prunedKind struct {
+	kind    string
+	newList func() client.ObjectList
+}
+
+var prunedKinds = []prunedKind{
+	{"Deployment", func() client.ObjectList { return &appsv1.DeploymentList{} }},
+	{"StatefulSet", func() client.ObjectList { return &appsv1.StatefulSetList{} }},
+	{"Service", func() client.ObjectList { return &corev1.ServiceList{} }},
+	{"ConfigMap", func() client.ObjectList { return &corev1.ConfigMapList{} }},
+	{"Secret", func() client.ObjectList { return &corev1.SecretList{} }},
+}
+
+// CacheOptions keeps the cache to what the operator manages: of the kinds it
+// makes, only the objects that carry its managed-by label, without their
+// managedFields. Memory then grows with the sandboxes, not with the cluster.
+func CacheOptions() cache.Options {
+	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{stack.ManagedByLabel: stack.ManagedBy})}
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Namespace{}:   managed,
+			&corev1.Service{}:     managed,
+			&corev1.ConfigMap{}:   managed,
+			&corev1.Secret{}:      managed,
+			&appsv1.Deployment{}:  managed,
+			&appsv1.StatefulSet{}: managed,
+		},
+	}
+}
+
+// Options tune the controller.
+type Options struct {
+	MaxConcurrentReconciles int
+}
+
+// SetupWithManager registers the controller, its index and its watches.
+func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &sandboxv1.LearningSandbox{}, stageIndex,
+		func(o client.Object) []string { return []string{o.(*sandboxv1.LearningSandbox).Spec.Stage} }); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&sandboxv1.LearningSandbox{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&corev1.Namespace{}).
+		Owns(&corev1.Service{}).
+		Owns(&corev1.ConfigMap{}).
+		Owns(&corev1.Secret{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&appsv1.StatefulSet{}).
+		Watches(&sandboxv1.RoadmapStage{}, handler.EnqueueRequestsFromMapFunc(r.sandboxesOfStage)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		Named("learningsandbox").
+		Complete(r)
+}
+
+// sandboxesOfStage maps a stage to the sandboxes that run it.
+func (r *LearningSandboxReconciler) sandboxesOfStage(ctx context.Context, stage client.Object) []reconcile.Request {
+	var list sandboxv1.LearningSandboxList
+	if err := r.List(ctx, &list, client.MatchingFields{stageIndex: stage.GetName()}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the sandboxes of a stage", "stage", stage.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, sb := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&sb)})
+	}
+	return reqs
+}

@@ -1,0 +1,113 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package controller
+
+import (
+	"fmt"
+	"strings"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+)
+
+// The status setters below are pure: they change only the sandbox in memory,
+// and the reconciler patches the status once, at the end.
+
+// maxNotReadyListed bounds how many waiting components the Ready message names.
+const maxNotReadyListed = 5
+
+// setCondition sets one condition for the sandbox's current generation.
+func setCondition(sb *sandboxv1.LearningSandbox, typ string, status metav1.ConditionStatus, reason, message string) {
+	apimeta.SetStatusCondition(&sb.Status.Conditions, metav1.Condition{
+		Type:               typ,
+		Status:             status,
+		Reason:             reason,
+		Message:            message,
+		ObservedGeneration: sb.Generation,
+	})
+}
+
+// markStalled says the sandbox cannot progress until its spec or its
+// surroundings change, and why.
+func markStalled(sb *sandboxv1.LearningSandbox, reason, message string) {
+	setCondition(sb, sandboxv1.StalledCondition, metav1.ConditionTrue, reason, message)
+	setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, reason, message)
+	apimeta.RemoveStatusCondition(&sb.Status.Conditions, sandboxv1.ReconcilingCondition)
+}
+
+// markFailed says a reconcile failed on something that may pass on a retry.
+func markFailed(sb *sandboxv1.LearningSandbox, err error) {
+	msg := err.Error()
+	setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonReconciliationFailed, msg)
+	setCondition(sb, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonReconciliationFailed, msg)
+	apimeta.RemoveStatusCondition(&sb.Status.Conditions, sandboxv1.StalledCondition)
+}
+
+// setComponents records the observed components and sets Ready and
+// Reconciling from them.
+func setComponents(sb *sandboxv1.LearningSandbox, components []sandboxv1.ComponentStatus) {
+	sb.Status.Components = components
+	var ready int32
+	var waiting []string
+	for _, c := range components {
+		if c.Ready {
+			ready++
+			continue
+		}
+		waiting = append(waiting, fmt.Sprintf("%s (%s)", c.Name, c.Message))
+	}
+	total := int32(len(components))
+	sb.Status.ReadyComponents = ready
+	sb.Status.TotalComponents = total
+	sb.Status.ComponentsReady = fmt.Sprintf("%d/%d", ready, total)
+	apimeta.RemoveStatusCondition(&sb.Status.Conditions, sandboxv1.StalledCondition)
+
+	if ready == total {
+		reason, msg := sandboxv1.ReasonAllComponentsReady, fmt.Sprintf("All %d components are ready", total)
+		if sb.Spec.Suspend {
+			reason, msg = sandboxv1.ReasonSuspended, "Suspended: every workload is scaled to zero, data is kept"
+		}
+		setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionTrue, reason, msg)
+		apimeta.RemoveStatusCondition(&sb.Status.Conditions, sandboxv1.ReconcilingCondition)
+		return
+	}
+	if len(waiting) > maxNotReadyListed {
+		waiting = append(waiting[:maxNotReadyListed], fmt.Sprintf("and %d more", len(waiting)-maxNotReadyListed))
+	}
+	msg := fmt.Sprintf("%d of %d components ready; waiting for %s", ready, total, strings.Join(waiting, ", "))
+	setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonComponentsNotReady, msg)
+	setCondition(sb, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonProgressing, msg)
+}
+
+// setPhase summarises the conditions in one word for people.
+func setPhase(sb *sandboxv1.LearningSandbox) {
+	switch {
+	case !sb.DeletionTimestamp.IsZero():
+		sb.Status.Phase = sandboxv1.PhaseTerminating
+	case apimeta.IsStatusConditionTrue(sb.Status.Conditions, sandboxv1.StalledCondition):
+		sb.Status.Phase = sandboxv1.PhaseFailed
+	case apimeta.IsStatusConditionTrue(sb.Status.Conditions, sandboxv1.ReadyCondition) && sb.Spec.Suspend:
+		sb.Status.Phase = sandboxv1.PhaseSuspended
+	case apimeta.IsStatusConditionTrue(sb.Status.Conditions, sandboxv1.ReadyCondition):
+		sb.Status.Phase = sandboxv1.PhaseReady
+	case sb.Status.Namespace != "":
+		sb.Status.Phase = sandboxv1.PhaseProvisioning
+	default:
+		sb.Status.Phase = sandboxv1.PhasePending
+	}
+}

@@ -1,0 +1,177 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package controller
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
+)
+
+// The suite runs one real kube-apiserver and etcd (envtest) and one manager
+// with the sandbox controller, as the operator runs it, for every test.
+var (
+	k8sClient client.Client // the test's own client: uncached, not counted
+	testClock *clocktesting.FakeClock
+	writes    = &writeRecorder{}
+	settings  = stack.DefaultSettings()
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapLevel())))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(sandboxv1.AddToScheme(scheme))
+
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		// Without KUBEBUILDER_ASSETS (plain `go test`), the binaries that `make controlplane` built.
+		BinaryAssetsDirectory: builtAssets(),
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "starting envtest (is KUBEBUILDER_ASSETS set? `make test` sets it): %v\n", err)
+		return 1
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping envtest: %v\n", err)
+		}
+	}()
+
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "creating the test client: %v\n", err)
+		return 1
+	}
+
+	// The operator's requests go through a recorder, so that tests can count its writes.
+	operatorCfg := rest.CopyConfig(cfg)
+	operatorCfg.WrapTransport = writes.wrap
+	mgr, err := ctrl.NewManager(operatorCfg, ctrl.Options{
+		Scheme:  scheme,
+		Cache:   CacheOptions(),
+		Metrics: metricsserver.Options{BindAddress: "0"},
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "creating the manager: %v\n", err)
+		return 1
+	}
+	testClock = clocktesting.NewFakeClock(time.Now())
+	if err := (&LearningSandboxReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("learning-sandbox-operator"),
+		Settings:  settings,
+		Clock:     testClock,
+	}).SetupWithManager(mgr, Options{MaxConcurrentReconciles: 4}); err != nil {
+		fmt.Fprintf(os.Stderr, "setting up the controller: %v\n", err)
+		return 1
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	return m.Run()
+}
+
+// builtAssets is the directory of the envtest binaries under bin/k8s, or "".
+func builtAssets() string {
+	dirs, _ := filepath.Glob(filepath.Join("..", "..", "bin", "k8s", "*"))
+	if len(dirs) == 0 {
+		return ""
+	}
+	return dirs[len(dirs)-1]
+}
+
+// zapLevel keeps the operator's logs to errors unless TEST_VERBOSE is set.
+func zapLevel() zapcore.Level {
+	if os.Getenv("TEST_VERBOSE") != "" {
+		return zapcore.DebugLevel
+	}
+	return zapcore.ErrorLevel
+}
+
+// writeRecorder records every request of the operator that is not a read.
+type writeRecorder struct {
+	mu       sync.Mutex
+	requests []string
+}
+
+func (w *writeRecorder) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method != http.MethodGet {
+			w.mu.Lock()
+			w.requests = append(w.requests, req.Method+" "+req.URL.Path)
+			w.mu.Unlock()
+		}
+		return rt.RoundTrip(req)
+	})
+}
+
+// about returns the recorded writes whose path mentions any of the words,
+// such as a sandbox's name and its namespace.
+func (w *writeRecorder) about(words ...string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, r := range w.requests {
+		for _, word := range words {
+			if strings.Contains(r, "/"+word+"/") || strings.HasSuffix(r, "/"+word) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }

@@ -1,0 +1,115 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+// Package drift tells whether an object in the cluster already holds what a
+// server-side apply would set, so that a controller applies only what drifted
+// and makes no write at all when nothing did.
+package drift
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+)
+
+// Drifted reports whether existing lacks any field that desired sets, or holds
+// another value there. Fields that desired does not set are not looked at:
+// they belong to the API server's defaults or to other field managers, as they
+// do under server-side apply. Both are compared as JSON, the form the API
+// server stores them in.
+func Drifted(desired, existing any) (bool, error) {
+	d, err := toMap(desired)
+	if err != nil {
+		return false, fmt.Errorf("encoding desired object: %w", err)
+	}
+	e, err := toMap(existing)
+	if err != nil {
+		return false, fmt.Errorf("encoding existing object: %w", err)
+	}
+	return !contains(e, d), nil
+}
+
+func toMap(obj any) (map[string]any, error) {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// contains reports whether have holds every field of want with an equal value.
+// apiVersion and kind are identity, not state: objects read from a cache carry
+// none, and claim templates get them defaulted.
+func contains(have, want map[string]any) bool {
+	for k, w := range want {
+		if k == "apiVersion" || k == "kind" {
+			continue
+		}
+		h, found := have[k]
+		if !found || !valueContains(h, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func valueContains(have, want any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		h, ok := have.(map[string]any)
+		return ok && contains(h, w)
+	case []any:
+		h, ok := have.([]any)
+		if !ok {
+			return false
+		}
+		return listContains(h, w)
+	default:
+		return reflect.DeepEqual(have, want)
+	}
+}
+
+// listContains compares lists. A list of objects (containers, ports, env, owner
+// references) is merged by key under server-side apply, so each wanted element
+// must be found among the elements there, in order. A list of scalars (command,
+// args, capabilities) is atomic and must be equal.
+func listContains(have, want []any) bool {
+	if len(want) == 0 {
+		return len(have) == 0
+	}
+	if _, objects := want[0].(map[string]any); !objects {
+		return reflect.DeepEqual(have, want)
+	}
+	next := 0
+	for _, w := range want {
+		found := false
+		for next < len(have) {
+			h := have[next]
+			next++
+			if valueContains(h, w) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

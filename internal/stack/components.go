@@ -1,0 +1,407 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package stack
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+
+	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+)
+
+const (
+	postgresPort   = 5432
+	redisPort      = 6379
+	appPort        = 8080
+	webPort        = 8080 // nginx-unprivileged cannot bind below 1024
+	webServicePort = 80
+
+	postgresUser     = "app"
+	postgresDatabase = "app"
+	postgresDataPath = "/var/lib/postgresql/data"
+
+	// The users the default images run as.
+	postgresUID int64 = 70    // postgres in postgres:*-alpine
+	redisUID    int64 = 999   // redis in redis:*-alpine
+	redisGID    int64 = 1000  // its group
+	nginxUID    int64 = 101   // nginx in nginxinc/nginx-unprivileged
+	appUID      int64 = 65532 // nonroot in distroless
+
+	// configHashAnnotation on a pod template rolls the pods when the
+	// configuration they read at start changes.
+	configHashAnnotation = "sandbox.learning.dev/config-hash"
+)
+
+// component returns the objects of one component.
+func (r *renderer) component(c Component, all []Component, connection map[string][]byte) []Object {
+	switch c.Type {
+	case sandboxv1.ComponentPostgres:
+		return r.postgres(c)
+	case sandboxv1.ComponentRedis:
+		return r.redis(c)
+	case sandboxv1.ComponentNginx:
+		return r.nginx(c, all)
+	case sandboxv1.ComponentApp:
+		return r.app(c, connection)
+	default:
+		return r.container(c)
+	}
+}
+
+// postgres is a single PostgreSQL server whose data lives on a
+// PersistentVolumeClaim that is kept while suspended and deleted with the
+// StatefulSet.
+func (r *renderer) postgres(c Component) []Object {
+	ctr := r.mainContainer(c, r.settings.Images.Postgres, postgresPort, defaultResources("100m", "256Mi", "1", "512Mi")).
+		WithEnv(
+			corev1ac.EnvVar().WithName("POSTGRES_USER").WithValue(postgresUser),
+			corev1ac.EnvVar().WithName("POSTGRES_DB").WithValue(postgresDatabase),
+			corev1ac.EnvVar().WithName("POSTGRES_PASSWORD").WithValueFrom(secretKey(CredentialsSecretName, PostgresPasswordKey)),
+			// A subdirectory, so that initdb does not trip over the volume's lost+found.
+			corev1ac.EnvVar().WithName("PGDATA").WithValue(postgresDataPath+"/pgdata"),
+		).
+		WithVolumeMounts(corev1ac.VolumeMount().WithName("data").WithMountPath(postgresDataPath)).
+		WithReadinessProbe(corev1ac.Probe().
+			WithExec(corev1ac.ExecAction().WithCommand("pg_isready", "-h", "127.0.0.1", "-U", postgresUser, "-d", postgresDatabase)).
+			WithPeriodSeconds(5).WithFailureThreshold(3))
+	pod := r.podSpec(postgresUID, postgresUID, ctr)
+
+	sts := appsv1ac.StatefulSet(c.Name, r.namespace).
+		WithLabels(r.labels(c.Name)).
+		WithOwnerReferences(OwnerReference(r.sandbox))
+	spec := appsv1ac.StatefulSetSpec().
+		WithReplicas(c.Replicas).
+		WithServiceName(c.Name).
+		WithSelector(labelSelector(c.Name)).
+		WithPersistentVolumeClaimRetentionPolicy(appsv1ac.StatefulSetPersistentVolumeClaimRetentionPolicy().
+			WithWhenDeleted(appsv1.DeletePersistentVolumeClaimRetentionPolicyType).
+			WithWhenScaled(appsv1.RetainPersistentVolumeClaimRetentionPolicyType))
+	if c.Ephemeral != nil && *c.Ephemeral {
+		pod.WithVolumes(corev1ac.Volume().WithName("data").WithEmptyDir(corev1ac.EmptyDirVolumeSource()))
+	} else {
+		size := DefaultStorage
+		if c.Storage != nil {
+			size = *c.Storage
+		}
+		claim := corev1ac.PersistentVolumeClaimSpec().
+			WithAccessModes(corev1.ReadWriteOnce).
+			WithResources(corev1ac.VolumeResourceRequirements().
+				WithRequests(corev1.ResourceList{corev1.ResourceStorage: size}))
+		if c.StorageClassName != nil {
+			claim.WithStorageClassName(*c.StorageClassName)
+		}
+		// Built without kind and namespace, which a claim template does not have.
+		template := &corev1ac.PersistentVolumeClaimApplyConfiguration{}
+		spec.WithVolumeClaimTemplates(template.WithName("data").WithLabels(r.labels(c.Name)).WithSpec(claim))
+	}
+	spec.WithTemplate(r.podTemplate(c.Name, nil, pod))
+	sts.WithSpec(spec)
+	return []Object{r.service(c.Name, servicePortAC("postgres", postgresPort, postgresPort)), sts}
+}
+
+// redis is a password-protected Redis server. Its data is a cache: it lives in
+// an emptyDir and goes with the pod.
+func (r *renderer) redis(c Component) []Object {
+	ctr := r.mainContainer(c, r.settings.Images.Redis, redisPort, defaultResources("50m", "64Mi", "500m", "256Mi")).
+		WithEnv(corev1ac.EnvVar().WithName("REDIS_PASSWORD").WithValueFrom(secretKey(CredentialsSecretName, RedisPasswordKey))).
+		// $(REDIS_PASSWORD) is expanded by the kubelet: the password is not in the pod spec.
+		WithArgs("redis-server", "--requirepass", "$(REDIS_PASSWORD)", "--dir", "/data").
+		WithVolumeMounts(corev1ac.VolumeMount().WithName("data").WithMountPath("/data")).
+		WithReadinessProbe(corev1ac.Probe().
+			WithTCPSocket(corev1ac.TCPSocketAction().WithPort(intstr.FromInt32(redisPort))).
+			WithPeriodSeconds(5))
+	pod := r.podSpec(redisUID, redisGID, ctr).
+		WithVolumes(corev1ac.Volume().WithName("data").WithEmptyDir(corev1ac.EmptyDirVolumeSource()))
+	return []Object{
+		r.service(c.Name, servicePortAC("redis", redisPort, redisPort)),
+		r.deployment(c, r.podTemplate(c.Name, nil, pod)),
+	}
+}
+
+// nginx is a reverse proxy in front of the stage's App, or a static welcome
+// page when the stage has none.
+func (r *renderer) nginx(c Component, all []Component) []Object {
+	conf := NginxConfig(upstreamOf(all))
+	data := map[string]string{"nginx.conf": conf}
+	cm := corev1ac.ConfigMap(c.Name, r.namespace).
+		WithLabels(r.labels(c.Name)).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithData(data)
+
+	ctr := r.mainContainer(c, r.settings.Images.Nginx, webPort, defaultResources("20m", "32Mi", "200m", "128Mi")).
+		WithVolumeMounts(
+			corev1ac.VolumeMount().WithName("config").WithMountPath("/etc/nginx/nginx.conf").WithSubPath("nginx.conf").WithReadOnly(true),
+			corev1ac.VolumeMount().WithName("tmp").WithMountPath("/tmp"),
+		).
+		WithReadinessProbe(corev1ac.Probe().
+			WithHTTPGet(corev1ac.HTTPGetAction().WithPath("/healthz").WithPort(intstr.FromInt32(webPort))).
+			WithPeriodSeconds(5))
+	pod := r.podSpec(nginxUID, nginxUID, ctr).WithVolumes(
+		corev1ac.Volume().WithName("config").WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(c.Name)),
+		corev1ac.Volume().WithName("tmp").WithEmptyDir(corev1ac.EmptyDirVolumeSource()),
+	)
+	annotations := map[string]string{configHashAnnotation: hash(map[string][]byte{"nginx.conf": []byte(conf)})}
+	return []Object{
+		cm,
+		r.service(c.Name, servicePortAC("http", webServicePort, webPort)),
+		r.deployment(c, r.podTemplate(c.Name, annotations, pod)),
+	}
+}
+
+// upstreamOf is host:port of the App that the proxy forwards to, or "" for none.
+func upstreamOf(all []Component) string {
+	for _, c := range all {
+		if c.Type == sandboxv1.ComponentApp {
+			return fmt.Sprintf("%s:%d", c.Name, appPort)
+		}
+	}
+	return ""
+}
+
+// app is the sample backend, configured from the connection Secret.
+func (r *renderer) app(c Component, connection map[string][]byte) []Object {
+	ctr := r.mainContainer(c, r.settings.Images.App, appPort, defaultResources("50m", "64Mi", "500m", "256Mi")).
+		WithEnvFrom(corev1ac.EnvFromSource().WithSecretRef(corev1ac.SecretEnvSource().WithName(ConnectionSecretName))).
+		WithEnv(corev1ac.EnvVar().WithName("PORT").WithValue(fmt.Sprint(appPort))).
+		WithReadinessProbe(corev1ac.Probe().
+			WithHTTPGet(corev1ac.HTTPGetAction().WithPath("/readyz").WithPort(intstr.FromInt32(appPort))).
+			WithPeriodSeconds(5)).
+		WithLivenessProbe(corev1ac.Probe().
+			WithHTTPGet(corev1ac.HTTPGetAction().WithPath("/healthz").WithPort(intstr.FromInt32(appPort))).
+			WithPeriodSeconds(10).WithFailureThreshold(6))
+	pod := r.podSpec(appUID, appUID, ctr)
+	// Environment variables are read at start: roll the pods when the connection details change.
+	annotations := map[string]string{configHashAnnotation: hash(connection)}
+	return []Object{
+		r.service(c.Name, servicePortAC("http", appPort, appPort)),
+		r.deployment(c, r.podTemplate(c.Name, annotations, pod)),
+	}
+}
+
+// container is any other image, with its ports and environment.
+func (r *renderer) container(c Component) []Object {
+	spec := c.Container
+	ctr := corev1ac.Container().
+		WithName(c.Name).
+		WithImage(r.settings.image(spec.Image)).
+		WithResources(resourcesAC(c.Resources, defaultResources("100m", "128Mi", "1", "512Mi"))).
+		WithSecurityContext(containerSecurityContext())
+	if len(spec.Command) > 0 {
+		ctr.WithCommand(spec.Command...)
+	}
+	if len(spec.Args) > 0 {
+		ctr.WithArgs(spec.Args...)
+	}
+	svcPorts := make([]*corev1ac.ServicePortApplyConfiguration, 0, len(spec.Ports))
+	for _, p := range spec.Ports {
+		ctr.WithPorts(corev1ac.ContainerPort().WithName(p.Name).WithContainerPort(p.ContainerPort).WithProtocol(corev1.ProtocolTCP))
+		svcPorts = append(svcPorts, servicePortAC(p.Name, p.ContainerPort, p.ContainerPort))
+	}
+	for _, e := range spec.Env {
+		ctr.WithEnv(corev1ac.EnvVar().WithName(e.Name).WithValue(e.Value))
+	}
+	var volumes []*corev1ac.VolumeApplyConfiguration
+	for i, path := range spec.EmptyDirs {
+		name := fmt.Sprintf("scratch-%d", i)
+		ctr.WithVolumeMounts(corev1ac.VolumeMount().WithName(name).WithMountPath(path))
+		volumes = append(volumes, corev1ac.Volume().WithName(name).WithEmptyDir(corev1ac.EmptyDirVolumeSource()))
+	}
+	pod := corev1ac.PodSpec().
+		WithAutomountServiceAccountToken(false).
+		WithEnableServiceLinks(false).
+		WithSecurityContext(podSecurityContext(spec.RunAsUser, spec.RunAsUser)).
+		WithContainers(ctr).
+		WithVolumes(volumes...)
+	return []Object{
+		r.service(c.Name, svcPorts...),
+		r.deployment(c, r.podTemplate(c.Name, nil, pod)),
+	}
+}
+
+// mainContainer is the container of a built-in component type, with its image,
+// port, resources and a security context that Pod Security "restricted" admits.
+func (r *renderer) mainContainer(c Component, defaultImage string, port int32,
+	defaults corev1.ResourceRequirements) *corev1ac.ContainerApplyConfiguration {
+	image := defaultImage
+	if c.Image != "" {
+		image = c.Image
+	}
+	return corev1ac.Container().
+		WithName(strings.ToLower(string(c.Type))).
+		WithImage(r.settings.image(image)).
+		WithPorts(corev1ac.ContainerPort().WithName(portName(c.Type)).WithContainerPort(port).WithProtocol(corev1.ProtocolTCP)).
+		WithResources(resourcesAC(c.Resources, defaults)).
+		WithSecurityContext(containerSecurityContext())
+}
+
+func portName(t sandboxv1.ComponentType) string {
+	switch t {
+	case sandboxv1.ComponentPostgres:
+		return "postgres"
+	case sandboxv1.ComponentRedis:
+		return "redis"
+	default:
+		return "http"
+	}
+}
+
+// podSpec is the pod of a built-in component type: no API token (the stack
+// does not talk to Kubernetes), no service links (they leak neighbours'
+// addresses into the environment), and the image's non-root user.
+func (r *renderer) podSpec(uid, gid int64, ctr *corev1ac.ContainerApplyConfiguration) *corev1ac.PodSpecApplyConfiguration {
+	return corev1ac.PodSpec().
+		WithAutomountServiceAccountToken(false).
+		WithEnableServiceLinks(false).
+		WithSecurityContext(podSecurityContext(&uid, &gid)).
+		WithContainers(ctr)
+}
+
+func podSecurityContext(uid, gid *int64) *corev1ac.PodSecurityContextApplyConfiguration {
+	sc := corev1ac.PodSecurityContext().
+		WithRunAsNonRoot(true).
+		WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))
+	if uid != nil {
+		sc.WithRunAsUser(*uid)
+	}
+	if gid != nil {
+		sc.WithRunAsGroup(*gid).WithFSGroup(*gid)
+	}
+	return sc
+}
+
+func containerSecurityContext() *corev1ac.SecurityContextApplyConfiguration {
+	return corev1ac.SecurityContext().
+		WithAllowPrivilegeEscalation(false).
+		WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))
+}
+
+func (r *renderer) podTemplate(component string, annotations map[string]string,
+	pod *corev1ac.PodSpecApplyConfiguration) *corev1ac.PodTemplateSpecApplyConfiguration {
+	t := corev1ac.PodTemplateSpec().WithLabels(r.labels(component)).WithSpec(pod)
+	if len(annotations) > 0 {
+		t.WithAnnotations(annotations)
+	}
+	return t
+}
+
+func (r *renderer) deployment(c Component, template *corev1ac.PodTemplateSpecApplyConfiguration) *appsv1ac.DeploymentApplyConfiguration {
+	return appsv1ac.Deployment(c.Name, r.namespace).
+		WithLabels(r.labels(c.Name)).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithSpec(appsv1ac.DeploymentSpec().
+			WithReplicas(c.Replicas).
+			WithSelector(labelSelector(c.Name)).
+			WithTemplate(template))
+}
+
+func (r *renderer) service(name string, ports ...*corev1ac.ServicePortApplyConfiguration) *corev1ac.ServiceApplyConfiguration {
+	return corev1ac.Service(name, r.namespace).
+		WithLabels(r.labels(name)).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithSpec(corev1ac.ServiceSpec().
+			WithType(corev1.ServiceTypeClusterIP).
+			WithSelector(selector(name)).
+			WithPorts(ports...))
+}
+
+func servicePortAC(name string, port, target int32) *corev1ac.ServicePortApplyConfiguration {
+	return corev1ac.ServicePort().
+		WithName(name).
+		WithProtocol(corev1.ProtocolTCP).
+		WithPort(port).
+		WithTargetPort(intstr.FromInt32(target))
+}
+
+func labelSelector(component string) *metav1ac.LabelSelectorApplyConfiguration {
+	return metav1ac.LabelSelector().WithMatchLabels(selector(component))
+}
+
+func secretKey(secret, key string) *corev1ac.EnvVarSourceApplyConfiguration {
+	return corev1ac.EnvVarSource().WithSecretKeyRef(corev1ac.SecretKeySelector().WithName(secret).WithKey(key))
+}
+
+// resourcesAC is the component's resources, or the type's defaults when it sets none.
+func resourcesAC(set *corev1.ResourceRequirements, defaults corev1.ResourceRequirements) *corev1ac.ResourceRequirementsApplyConfiguration {
+	res := defaults
+	if set != nil {
+		res = *set
+	}
+	ac := corev1ac.ResourceRequirements()
+	if len(res.Requests) > 0 {
+		ac.WithRequests(res.Requests)
+	}
+	if len(res.Limits) > 0 {
+		ac.WithLimits(res.Limits)
+	}
+	return ac
+}
+
+// connectionSecret holds everything a learner (and the App) needs to connect
+// to the stack, in the environment variables that clients read by default
+// (libpq's PG*, REDIS_URL, ...).
+func (r *renderer) connectionSecret(components []Component) *corev1ac.SecretApplyConfiguration {
+	data := map[string][]byte{}
+	put := func(k, v string) { data[k] = []byte(v) }
+	for _, c := range components {
+		host := serviceHost(c.Name, r.namespace)
+		switch c.Type {
+		case sandboxv1.ComponentPostgres:
+			pw := r.creds[PostgresPasswordKey]
+			u := url.URL{Scheme: "postgres", User: url.UserPassword(postgresUser, pw),
+				Host: fmt.Sprintf("%s:%d", host, postgresPort), Path: "/" + postgresDatabase, RawQuery: "sslmode=disable"}
+			put("DATABASE_URL", u.String())
+			put("PGHOST", host)
+			put("PGPORT", fmt.Sprint(postgresPort))
+			put("PGUSER", postgresUser)
+			put("PGPASSWORD", pw)
+			put("PGDATABASE", postgresDatabase)
+		case sandboxv1.ComponentRedis:
+			pw := r.creds[RedisPasswordKey]
+			u := url.URL{Scheme: "redis", User: url.UserPassword("", pw), Host: fmt.Sprintf("%s:%d", host, redisPort), Path: "/0"}
+			put("REDIS_URL", u.String())
+			put("REDIS_HOST", host)
+			put("REDIS_PORT", fmt.Sprint(redisPort))
+			put("REDIS_PASSWORD", pw)
+		case sandboxv1.ComponentApp:
+			put("APP_URL", fmt.Sprintf("http://%s:%d", host, appPort))
+			put("JWT_SECRET", r.creds[JWTSecretKey])
+		case sandboxv1.ComponentNginx:
+			put("WEB_URL", "http://"+host)
+		case sandboxv1.ComponentContainer:
+			prefix := envName(c.Name)
+			put(prefix+"_HOST", host)
+			put(prefix+"_PORT", fmt.Sprint(c.Port))
+		}
+	}
+	return corev1ac.Secret(ConnectionSecretName, r.namespace).
+		WithLabels(r.labels("")).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithType(corev1.SecretTypeOpaque).
+		WithData(data)
+}
+
+// envName turns a component name into an environment variable prefix: mongo-db is MONGO_DB.
+func envName(component string) string {
+	return strings.ToUpper(strings.ReplaceAll(component, "-", "_"))
+}

@@ -1,0 +1,130 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+// Package stack renders what a LearningSandbox runs: from the sandbox, its
+// RoadmapStage and the operator's settings to the desired Kubernetes objects as
+// server-side apply configurations. It is pure: no client, no clock, no
+// randomness, so it is tested with golden files and reused by any tool that
+// needs the same manifests.
+package stack
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// Default images. Each runs as a non-root user, as Pod Security "restricted" requires.
+const (
+	DefaultPostgresImage = "postgres:17-alpine"
+	DefaultRedisImage    = "redis:7-alpine"
+	DefaultNginxImage    = "nginxinc/nginx-unprivileged:1.27-alpine"
+	DefaultAppImage      = "ghcr.io/learning-sandbox/sample-app:0.1.0"
+)
+
+// DefaultNamespacePrefix is put before a sandbox's name to name its namespace.
+const DefaultNamespacePrefix = "sandbox-"
+
+// Settings are the operator-wide choices that rendering depends on.
+type Settings struct {
+	// NamespacePrefix is put before the sandbox name to make its namespace name.
+	NamespacePrefix string
+	// Images are the default images per component type.
+	Images Images
+	// Registry, when set, replaces the registry of every image, for clusters that
+	// pull only from a mirror: postgres:17-alpine becomes <Registry>/library/postgres:17-alpine.
+	Registry string
+}
+
+// Images are the default images of the built-in component types.
+type Images struct {
+	Postgres string
+	Redis    string
+	Nginx    string
+	App      string
+}
+
+// DefaultSettings returns the settings the operator uses when no flag changes them.
+func DefaultSettings() Settings {
+	return Settings{
+		NamespacePrefix: DefaultNamespacePrefix,
+		Images: Images{
+			Postgres: DefaultPostgresImage,
+			Redis:    DefaultRedisImage,
+			Nginx:    DefaultNginxImage,
+			App:      DefaultAppImage,
+		},
+	}
+}
+
+// NamespaceName is the namespace a sandbox of this name runs in.
+func (s Settings) NamespaceName(sandbox string) string {
+	return s.NamespacePrefix + sandbox
+}
+
+// image returns ref with its registry replaced by s.Registry, if set.
+func (s Settings) image(ref string) string {
+	if s.Registry == "" {
+		return ref
+	}
+	return RewriteRegistry(ref, s.Registry)
+}
+
+// RewriteRegistry replaces the registry of an image reference, normalising
+// Docker Hub's short names the way the container runtime does
+// (redis:7 is docker.io/library/redis:7).
+func RewriteRegistry(ref, registry string) string {
+	registry = strings.TrimSuffix(registry, "/")
+	first, rest, found := strings.Cut(ref, "/")
+	switch {
+	case !found:
+		return registry + "/library/" + ref
+	case strings.ContainsAny(first, ".:") || first == "localhost":
+		return registry + "/" + rest
+	default:
+		return registry + "/" + ref
+	}
+}
+
+// defaultResources are the requests and limits of a component type's main
+// container when the stage and the sandbox set none.
+func defaultResources(cpuRequest, memRequest, cpuLimit, memLimit string) corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse(cpuRequest),
+			corev1.ResourceMemory: resource.MustParse(memRequest),
+		},
+		Limits: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse(cpuLimit),
+			corev1.ResourceMemory: resource.MustParse(memLimit),
+		},
+	}
+}
+
+// DefaultStorage is the size of a Postgres data volume when none is set.
+var DefaultStorage = resource.MustParse("1Gi")
+
+// InvalidOverrideError says that a sandbox's component override does not fit its
+// stage. It needs the stage to be known, so the API server cannot refuse it.
+type InvalidOverrideError struct {
+	Component string
+	Reason    string
+}
+
+func (e *InvalidOverrideError) Error() string {
+	return fmt.Sprintf("component override %q: %s", e.Component, e.Reason)
+}
