@@ -69,7 +69,8 @@ func main() {
 		"Enable leader election, so that only one replica of the operator is active at a time.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true,
 		"Serve the metrics endpoint over HTTPS with authentication and authorization. --metrics-secure=false serves HTTP.")
-	flag.StringVar(&metricsCertPath, "metrics-cert-path", "", "The directory that contains the metrics server certificate.")
+	flag.StringVar(&metricsCertPath, "metrics-cert-path", "",
+		"The directory that contains the metrics server certificate.")
 	flag.StringVar(&metricsCertName, "metrics-cert-name", "tls.crt", "The name of the metrics server certificate file.")
 	flag.StringVar(&metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false, "Enable HTTP/2 for the metrics server.")
@@ -81,7 +82,8 @@ func main() {
 	flag.StringVar(&settings.Registry, "image-registry", "",
 		"Pull every image from this registry instead, for air-gapped clusters: "+
 			"postgres:17-alpine becomes <registry>/library/postgres:17-alpine.")
-	flag.StringVar(&settings.Images.Postgres, "postgres-image", settings.Images.Postgres, "The default image of Postgres components.")
+	flag.StringVar(&settings.Images.Postgres, "postgres-image", settings.Images.Postgres,
+		"The default image of Postgres components.")
 	flag.StringVar(&settings.Images.Redis, "redis-image", settings.Images.Redis, "The default image of Redis components.")
 	flag.StringVar(&settings.Images.Nginx, "nginx-image", settings.Images.Nginx, "The default image of Nginx components.")
 	flag.StringVar(&settings.Images.App, "app-image", settings.Images.App, "The default image of App components.")

@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -284,9 +285,7 @@ func (r *LearningSandboxReconciler) ensureCredentials(ctx context.Context, sb *s
 // generate returns existing with a new random value for each key it lacks.
 func generate(existing map[string][]byte, keys []string) map[string][]byte {
 	out := make(map[string][]byte, len(existing)+len(keys))
-	for k, v := range existing {
-		out[k] = v
-	}
+	maps.Copy(out, existing)
 	for _, k := range keys {
 		if len(out[k]) > 0 {
 			continue

@@ -221,7 +221,7 @@ func (r *renderer) container(c Component) []Object {
 	for _, e := range spec.Env {
 		ctr.WithEnv(corev1ac.EnvVar().WithName(e.Name).WithValue(e.Value))
 	}
-	var volumes []*corev1ac.VolumeApplyConfiguration
+	volumes := make([]*corev1ac.VolumeApplyConfiguration, 0, len(spec.EmptyDirs))
 	for i, path := range spec.EmptyDirs {
 		name := fmt.Sprintf("scratch-%d", i)
 		ctr.WithVolumeMounts(corev1ac.VolumeMount().WithName(name).WithMountPath(path))

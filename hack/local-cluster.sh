@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# A local Kubernetes cluster made of the toolchain's own binaries: etcd,
+# kube-apiserver, kube-controller-manager and kube-scheduler, with KWOK's fake
+# nodes on which pods are scheduled and become Running and Ready. No Docker,
+# no download: `make controlplane` builds every binary from the Go module proxy.
+#
+#   hack/local-cluster.sh up   NAME DIR [NODES]   create the cluster, or reuse it if it runs
+#   hack/local-cluster.sh down NAME DIR           delete the cluster and DIR
+#
+# DIR holds everything the cluster writes: KWOK's work directory and the
+# kubeconfig DIR/kubeconfig.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${LOCALBIN:-$ROOT/bin}
+K8S_VERSION=$(cd "$ROOT/hack/controlplane" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
+KWOK_VERSION=${KWOK_VERSION:-v0.8.0}
+PLATFORM=$(go env GOOS)-$(go env GOARCH)
+ENVTEST_DIR=$BIN/k8s/${K8S_VERSION#v}-$PLATFORM
+EXTRA_DIR=$BIN/controlplane/$K8S_VERSION
+KWOKCTL=$BIN/kwok-$KWOK_VERSION/kwokctl
+KUBECTL=$ENVTEST_DIR/kubectl
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+cmd=${1:?usage: $0 up|down NAME DIR [NODES]}
+name=${2:?cluster name}
+dir=${3:?work directory}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+export KWOK_WORKDIR=$dir/kwok
+kubeconfig=$dir/kubeconfig
+
+running() {
+  [ -f "$kubeconfig" ] && "$KUBECTL" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1
+}
+
+case $cmd in
+up)
+  nodes=${4:-3}
+  if running; then
+    say "Reusing the local cluster $name (kubeconfig $kubeconfig)"
+  else
+    if "$KWOKCTL" get clusters 2>/dev/null | grep -qx "$name"; then
+      say "Removing the stopped local cluster $name"
+      "$KWOKCTL" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
+    fi
+    say "Starting the local cluster $name: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok ($K8S_VERSION)"
+    # The host-path provisioner binds PVCs, so that Postgres gets its volume.
+    "$KWOKCTL" create cluster --name "$name" --runtime binary \
+      --etcd-binary "$ENVTEST_DIR/etcd" \
+      --kube-apiserver-binary "$ENVTEST_DIR/kube-apiserver" \
+      --kube-controller-manager-binary "$EXTRA_DIR/kube-controller-manager" \
+      --kube-scheduler-binary "$EXTRA_DIR/kube-scheduler" \
+      --kwok-controller-binary "$BIN/kwok-$KWOK_VERSION/kwok" \
+      --extra-args kube-controller-manager=enable-hostpath-provisioner=true \
+      --disable-qps-limits \
+      --kubeconfig "$kubeconfig" --wait 120s >"$dir/kwokctl.log" 2>&1 \
+      || { cat "$dir/kwokctl.log" >&2; exit 1; }
+  fi
+  have=$("$KUBECTL" --kubeconfig "$kubeconfig" get nodes --no-headers 2>/dev/null | wc -l)
+  if [ "$have" -lt "$nodes" ]; then
+    say "Adding fake nodes: $nodes in all"
+    "$KWOKCTL" scale node --name "$name" --replicas "$nodes" >>"$dir/kwokctl.log" 2>&1
+  fi
+  "$KUBECTL" --kubeconfig "$kubeconfig" apply -f - >/dev/null <<'YAML'
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: kubernetes.io/host-path
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+YAML
+  say "Local cluster $name is up: export KUBECONFIG=$kubeconfig"
+  ;;
+down)
+  if [ -d "$KWOK_WORKDIR" ]; then
+    say "Deleting the local cluster $name"
+    "$KWOKCTL" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir"
+  ;;
+*)
+  echo "usage: $0 up|down NAME DIR [NODES]" >&2
+  exit 2
+  ;;
+esac
