@@ -67,6 +67,20 @@ test: manifests generate fmt vet envtest-assets test-services ## Run the unit an
 test-services: ## Make sure the PostgreSQL and Redis servers that the sample app's tests start are installed.
 	@bash hack/test-services.sh
 
+# The e2e suite runs on a local cluster of the toolchain's own binaries with
+# KWOK's fake nodes (hack/local-cluster.sh): no Docker, no download.
+.PHONY: test-e2e
+test-e2e: manifests generate fmt vet controlplane ## Run the e2e tests on a local simulated cluster (started and removed by the suite).
+	go test -tags=e2e ./test/e2e/ -count=1 -timeout 20m -v
+
+.PHONY: demo
+demo: manifests generate build controlplane ## Run the operator end to end on a local simulated cluster, with sample sandboxes.
+	@bash hack/demo.sh up
+
+.PHONY: demo-down
+demo-down: ## Stop what `make demo` started and remove what it created.
+	@bash hack/demo.sh down
+
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint linter
 	"$(GOLANGCI_LINT)" run
@@ -86,8 +100,8 @@ build: manifests generate fmt vet ## Build manager binary.
 	go build -o bin/manager cmd/main.go
 
 .PHONY: run
-run: manifests generate fmt vet ## Run a controller from your host.
-	go run ./cmd/main.go
+run: manifests generate fmt vet ## Run the operator from your host against the current kubeconfig's cluster.
+	go run ./cmd/main.go --health-probe-bind-address=0
 
 # If you wish to build the manager image targeting other platforms you can use the --platform flag.
 # (i.e. docker build --platform linux/arm64). However, you must enable docker buildKit for it.
@@ -132,17 +146,17 @@ ifndef ignore-not-found
 endif
 
 .PHONY: install
-install: manifests kustomize ## Install CRDs into the K8s cluster specified in ~/.kube/config.
-	@out="$$( "$(KUSTOMIZE)" build config/crd 2>/dev/null || true )"; \
-	if [ -n "$$out" ]; then echo "$$out" | "$(KUBECTL)" apply -f -; else echo "No CRDs to install; skipping."; fi
+install: manifests kustomize ## Install the CRDs and the built-in stage catalog into the current kubeconfig's cluster.
+	"$(KUSTOMIZE)" build config/crd | "$(KUBECTL)" apply --server-side --force-conflicts -f -
+	"$(KUBECTL)" wait --for condition=Established crd/learningsandboxes.sandbox.learning.dev crd/roadmapstages.sandbox.learning.dev --timeout 60s
+	"$(KUSTOMIZE)" build config/stages | "$(KUBECTL)" apply --server-side --force-conflicts -f -
 
 .PHONY: uninstall
-uninstall: manifests kustomize ## Uninstall CRDs from the K8s cluster specified in ~/.kube/config. Call with ignore-not-found=true to ignore resource not found errors during deletion.
-	@out="$$( "$(KUSTOMIZE)" build config/crd 2>/dev/null || true )"; \
-	if [ -n "$$out" ]; then echo "$$out" | "$(KUBECTL)" delete --ignore-not-found=$(ignore-not-found) -f -; else echo "No CRDs to delete; skipping."; fi
+uninstall: manifests kustomize ## Uninstall the CRDs (and with them every sandbox and stage). ignore-not-found=true ignores missing ones.
+	"$(KUSTOMIZE)" build config/crd | "$(KUBECTL)" delete --ignore-not-found=$(ignore-not-found) -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy controller to the K8s cluster specified in ~/.kube/config.
+deploy: install ## Deploy the operator to the current kubeconfig's cluster.
 	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
 	"$(KUSTOMIZE)" build config/default | "$(KUBECTL)" apply -f -
 
@@ -158,8 +172,9 @@ $(LOCALBIN):
 	mkdir -p "$(LOCALBIN)"
 
 ## Tool Binaries
-KUBECTL ?= kubectl
-KIND ?= kind
+# The kubectl the toolchain built, if it is there; else the one on PATH.
+TOOLCHAIN_KUBECTL = $(LOCALBIN)/k8s/$(ENVTEST_K8S_VERSION)-$(shell go env GOOS)-$(shell go env GOARCH)/kubectl
+KUBECTL ?= $(shell [ -x "$(TOOLCHAIN_KUBECTL)" ] && echo "$(TOOLCHAIN_KUBECTL)" || echo kubectl)
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 ENVTEST ?= $(LOCALBIN)/setup-envtest
