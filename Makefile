@@ -134,10 +134,10 @@ docker-buildx: ## Build and push docker image for the manager for cross-platform
 	rm Dockerfile.cross
 
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Generate a consolidated YAML with CRDs and deployment.
+build-installer: manifests generate kustomize ## Generate one YAML with the CRDs, the learner ClusterRole and the operator (the stage catalog is config/stages).
 	mkdir -p dist
 	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
-	"$(KUSTOMIZE)" build config/default > dist/install.yaml
+	{ "$(KUSTOMIZE)" build config/learner; echo "---"; "$(KUSTOMIZE)" build config/default; } > dist/install.yaml
 
 ##@ Deployment
 
@@ -146,14 +146,16 @@ ifndef ignore-not-found
 endif
 
 .PHONY: install
-install: manifests kustomize ## Install the CRDs and the built-in stage catalog into the current kubeconfig's cluster.
+install: manifests kustomize ## Install the CRDs, the learner ClusterRole and the stage catalog into the current kubeconfig's cluster.
 	"$(KUSTOMIZE)" build config/crd | "$(KUBECTL)" apply --server-side --force-conflicts -f -
+	"$(KUSTOMIZE)" build config/learner | "$(KUBECTL)" apply --server-side --force-conflicts -f -
 	"$(KUBECTL)" wait --for condition=Established crd/learningsandboxes.sandbox.learning.dev crd/roadmapstages.sandbox.learning.dev --timeout 60s
 	"$(KUSTOMIZE)" build config/stages | "$(KUBECTL)" apply --server-side --force-conflicts -f -
 
 .PHONY: uninstall
-uninstall: manifests kustomize ## Uninstall the CRDs (and with them every sandbox and stage). ignore-not-found=true ignores missing ones.
+uninstall: manifests kustomize ## Uninstall the CRDs (and with them every sandbox and stage) and the learner ClusterRole.
 	"$(KUSTOMIZE)" build config/crd | "$(KUBECTL)" delete --ignore-not-found=$(ignore-not-found) -f -
+	"$(KUSTOMIZE)" build config/learner | "$(KUBECTL)" delete --ignore-not-found=$(ignore-not-found) -f -
 
 .PHONY: deploy
 deploy: install ## Deploy the operator to the current kubeconfig's cluster.

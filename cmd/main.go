@@ -21,14 +21,17 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"time"
 
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
 	// to ensure that exec-entrypoint and run can make use of them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -87,11 +90,25 @@ func main() {
 	flag.StringVar(&settings.Images.Redis, "redis-image", settings.Images.Redis, "The default image of Redis components.")
 	flag.StringVar(&settings.Images.Nginx, "nginx-image", settings.Images.Nginx, "The default image of Nginx components.")
 	flag.StringVar(&settings.Images.App, "app-image", settings.Images.App, "The default image of App components.")
+	var learnerServer string
+	var tokenLifetime time.Duration
+	flag.StringVar(&learnerServer, "learner-api-server", "",
+		"The API server URL written into learners' kubeconfigs; default: the one the operator uses.")
+	flag.DurationVar(&tokenLifetime, "learner-token-lifetime", 24*time.Hour,
+		"How long a learner's kubeconfig token lives; it is refreshed when a third is left, and never outlives the sandbox.")
+	flag.StringVar(&settings.IngressNamespace, "ingress-namespace", settings.IngressNamespace,
+		"The namespace of the cluster's ingress controller, whose pods may reach sandbox pods. Empty: none.")
+	var maxBudget budgetFlags
+	flag.Var(&maxBudget.cpu, "max-sandbox-cpu", "The most CPU one sandbox may have (a quantity, e.g. 4); unset: no maximum.")
+	flag.Var(&maxBudget.memory, "max-sandbox-memory", "The most memory one sandbox may have (e.g. 8Gi); unset: no maximum.")
+	flag.Var(&maxBudget.storage, "max-sandbox-storage", "The most storage one sandbox may claim (e.g. 20Gi); unset: no maximum.")
+	flag.Var(&maxBudget.pods, "max-sandbox-pods", "The most pods one sandbox may run; unset: no maximum.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	settings.MaxBudget = maxBudget.budget()
 
 	var tlsOpts []func(*tls.Config)
 	if !enableHTTP2 {
@@ -130,12 +147,18 @@ func main() {
 		os.Exit(1)
 	}
 
+	access, err := learnerAccess(cfg, learnerServer, tokenLifetime)
+	if err != nil {
+		setupLog.Error(err, "Failed to read the API server's certificate authority")
+		os.Exit(1)
+	}
 	if err := (&controller.LearningSandboxReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder("learning-sandbox-operator"),
 		Settings:  settings,
+		Access:    access,
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: concurrency}); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "learningsandbox")
 		os.Exit(1)
@@ -156,4 +179,51 @@ func main() {
 		setupLog.Error(err, "Failed to run manager")
 		os.Exit(1)
 	}
+}
+
+// quantityFlag is an optional resource quantity given on the command line.
+type quantityFlag struct{ q *resource.Quantity }
+
+func (f *quantityFlag) String() string {
+	if f.q == nil {
+		return ""
+	}
+	return f.q.String()
+}
+
+func (f *quantityFlag) Set(s string) error {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return err
+	}
+	f.q = &q
+	return nil
+}
+
+// budgetFlags are the operator-wide maximum of a sandbox's budget.
+type budgetFlags struct{ cpu, memory, storage, pods quantityFlag }
+
+func (b budgetFlags) budget() sandboxv1.Budget {
+	out := sandboxv1.Budget{CPU: b.cpu.q, Memory: b.memory.q, Storage: b.storage.q}
+	if b.pods.q != nil {
+		pods := int32(b.pods.q.Value())
+		out.Pods = &pods
+	}
+	return out
+}
+
+// learnerAccess is how learners' kubeconfigs reach the API server: the URL and
+// certificate authority the operator itself uses, unless a flag names another URL.
+func learnerAccess(cfg *rest.Config, server string, lifetime time.Duration) (controller.LearnerAccess, error) {
+	if server == "" {
+		server = cfg.Host
+	}
+	ca := cfg.CAData
+	if len(ca) == 0 && cfg.CAFile != "" {
+		var err error
+		if ca, err = os.ReadFile(cfg.CAFile); err != nil {
+			return controller.LearnerAccess{}, err
+		}
+	}
+	return controller.LearnerAccess{Server: server, CAData: ca, TokenLifetime: lifetime}, nil
 }

@@ -49,8 +49,9 @@ up() {
   mkdir -p "$DEMO_DIR"
   bash hack/local-cluster.sh up "$CLUSTER" "$DEMO_DIR" "$NODES"
 
-  say "Installing the CRDs and the built-in stage catalog"
+  say "Installing the CRDs, the learner ClusterRole and the built-in stage catalog"
   k apply --server-side --force-conflicts -f config/crd/bases
+  k apply --server-side --force-conflicts -k config/learner
   k wait --for condition=Established crd/learningsandboxes.sandbox.learning.dev crd/roadmapstages.sandbox.learning.dev --timeout 60s
   k apply --server-side --force-conflicts -k config/stages
 

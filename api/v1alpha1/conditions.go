@@ -38,6 +38,7 @@ const (
 	ReasonStageNotFound        = "StageNotFound"
 	ReasonUnknownComponent     = "UnknownComponent"
 	ReasonInvalidSpec          = "InvalidSpec"
+	ReasonBudgetExceeded       = "BudgetExceeded"
 	ReasonNamespaceConflict    = "NamespaceConflict"
 	ReasonNamespaceTooLong     = "NamespaceNameTooLong"
 	ReasonApplyFailed          = "ApplyFailed"

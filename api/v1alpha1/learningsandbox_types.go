@@ -56,6 +56,10 @@ type LearningSandboxSpec struct {
 	// +optional
 	ResetGeneration int64 `json:"resetGeneration,omitempty"`
 
+	// budget lowers the stage's budget for this sandbox; it cannot raise it.
+	// +optional
+	Budget *Budget `json:"budget,omitempty"`
+
 	// access says how the learner gets in.
 	// +optional
 	Access Access `json:"access,omitzero"`

@@ -62,6 +62,9 @@ type RoadmapStageSpec struct {
 
 // Budget bounds what one sandbox may use. A field left unset takes the
 // operator's default.
+// +kubebuilder:validation:XValidation:rule="!has(self.cpu) || quantity(string(self.cpu)).isGreaterThan(quantity('0'))",message="budget.cpu is a positive quantity, for example 500m or 2"
+// +kubebuilder:validation:XValidation:rule="!has(self.memory) || quantity(string(self.memory)).isGreaterThan(quantity('0'))",message="budget.memory is a positive quantity, for example 512Mi or 4Gi"
+// +kubebuilder:validation:XValidation:rule="!has(self.storage) || quantity(string(self.storage)).isGreaterThan(quantity('0'))",message="budget.storage is a positive quantity, for example 5Gi"
 type Budget struct {
 	// cpu the sandbox's containers may request and use in all.
 	// +optional

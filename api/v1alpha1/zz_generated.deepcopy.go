@@ -339,6 +339,11 @@ func (in *LearningSandboxSpec) DeepCopyInto(out *LearningSandboxSpec) {
 		*out = new(metav1.Duration)
 		**out = **in
 	}
+	if in.Budget != nil {
+		in, out := &in.Budget, &out.Budget
+		*out = new(Budget)
+		(*in).DeepCopyInto(*out)
+	}
 	out.Access = in.Access
 	if in.Components != nil {
 		in, out := &in.Components, &out.Components

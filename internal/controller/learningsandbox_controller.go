@@ -56,7 +56,9 @@ type LearningSandboxReconciler struct {
 	Scheme    *runtime.Scheme
 	Recorder  events.EventRecorder
 	Settings  stack.Settings
-	// Clock tells the time for expiry; tests control it.
+	// Access is how learners' kubeconfigs reach the API server.
+	Access LearnerAccess
+	// Clock tells the time for expiry and token refresh; tests control it.
 	Clock clock.PassiveClock
 }
 
@@ -105,10 +107,18 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, err
 	}
 	st, err := stack.Render(stack.Input{Sandbox: sb, Stage: stage, Credentials: creds}, r.Settings)
+	var budgetErr *stack.BudgetError
+	if errors.As(err, &budgetErr) {
+		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonBudgetExceeded, err)
+	}
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("rendering the stack: %w", err)
 	}
 	changed, err := r.applyStack(ctx, sb, st)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	refreshIn, err := r.reconcileKubeconfig(ctx, sb, ns)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -123,7 +133,19 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	sb.Status.ConnectionSecret = stack.ConnectionSecretName
 	sb.Status.ObservedGeneration = sb.Generation
 	log.V(1).Info("Reconciled sandbox", "namespace", ns, "ready", sb.Status.ComponentsReady, "applied", len(changed))
-	return ctrl.Result{RequeueAfter: requeueAfter}, nil
+	return ctrl.Result{RequeueAfter: earliest(requeueAfter, refreshIn)}, nil
+}
+
+// earliest is the shortest positive duration of the two, or zero for none.
+func earliest(a, b time.Duration) time.Duration {
+	switch {
+	case a <= 0:
+		return max(b, 0)
+	case b <= 0:
+		return a
+	default:
+		return min(a, b)
+	}
 }
 
 // stall records input that no retry can fix and returns a terminal error, so
@@ -371,6 +393,9 @@ func (r *LearningSandboxReconciler) newObject(obj stack.Object) (client.Object, 
 // the sandbox controls are deleted; the learner's own objects are never touched.
 func (r *LearningSandboxReconciler) prune(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string, st *stack.Stack) error {
 	desired := map[string]bool{"Secret/" + stack.CredentialsSecretName: true}
+	if sb.Spec.Access.Kubeconfig {
+		desired["Secret/"+KubeconfigSecretName] = true
+	}
 	for _, obj := range st.Objects {
 		desired[*obj.GetKind()+"/"+*obj.GetName()] = true
 	}

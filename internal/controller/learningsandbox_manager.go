@@ -20,6 +20,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -48,9 +50,18 @@ const stageIndex = ".spec.stage"
 // +kubebuilder:rbac:groups=sandbox.learning.dev,resources=roadmapstages,verbs=get;list;watch
 // namespaces are created and labelled; garbage collection deletes them with their sandbox;
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;patch
-// the stack's objects are applied (create and patch) and pruned (delete);
-// +kubebuilder:rbac:groups="",resources=services;configmaps;secrets,verbs=get;list;watch;create;patch;delete
+// the stack's objects and the sandbox's fences are applied (create and patch) and pruned (delete);
+// +kubebuilder:rbac:groups="",resources=services;configmaps;secrets;serviceaccounts,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=resourcequotas;limitranges,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;patch;delete
+// binding the learner ClusterRole needs bind on it, by name: never escalate, never another role;
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=learning-sandbox-learner
+// the learner's kubeconfig holds a short-lived token of the learner ServiceAccount;
+// +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create
+// a reset deletes the Postgres data volumes;
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;delete
 // events tell people what happened.
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -67,6 +78,11 @@ var prunedKinds = []prunedKind{
 	{"Service", func() client.ObjectList { return &corev1.ServiceList{} }},
 	{"ConfigMap", func() client.ObjectList { return &corev1.ConfigMapList{} }},
 	{"Secret", func() client.ObjectList { return &corev1.SecretList{} }},
+	{"ServiceAccount", func() client.ObjectList { return &corev1.ServiceAccountList{} }},
+	{"ResourceQuota", func() client.ObjectList { return &corev1.ResourceQuotaList{} }},
+	{"LimitRange", func() client.ObjectList { return &corev1.LimitRangeList{} }},
+	{"NetworkPolicy", func() client.ObjectList { return &networkingv1.NetworkPolicyList{} }},
+	{"RoleBinding", func() client.ObjectList { return &rbacv1.RoleBindingList{} }},
 }
 
 // CacheOptions keeps the cache to what the operator manages: of the kinds it
@@ -109,6 +125,11 @@ func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Opti
 		Owns(&corev1.Secret{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&appsv1.StatefulSet{}).
+		Owns(&corev1.ServiceAccount{}).
+		Owns(&corev1.ResourceQuota{}).
+		Owns(&corev1.LimitRange{}).
+		Owns(&networkingv1.NetworkPolicy{}).
+		Owns(&rbacv1.RoleBinding{}).
 		Watches(&sandboxv1.RoadmapStage{}, handler.EnqueueRequestsFromMapFunc(r.sandboxesOfStage)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Named("learningsandbox").

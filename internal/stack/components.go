@@ -73,7 +73,7 @@ func (r *renderer) component(c Component, all []Component, connection map[string
 // PersistentVolumeClaim that is kept while suspended and deleted with the
 // StatefulSet.
 func (r *renderer) postgres(c Component) []Object {
-	ctr := r.mainContainer(c, r.settings.Images.Postgres, postgresPort, defaultResources("100m", "256Mi", "1", "512Mi")).
+	ctr := r.mainContainer(c, r.settings.Images.Postgres, postgresPort, defaultResources("100m", "256Mi", "500m", "512Mi")).
 		WithEnv(
 			corev1ac.EnvVar().WithName("POSTGRES_USER").WithValue(postgresUser),
 			corev1ac.EnvVar().WithName("POSTGRES_DB").WithValue(postgresDatabase),
@@ -123,7 +123,7 @@ func (r *renderer) postgres(c Component) []Object {
 // redis is a password-protected Redis server. Its data is a cache: it lives in
 // an emptyDir and goes with the pod.
 func (r *renderer) redis(c Component) []Object {
-	ctr := r.mainContainer(c, r.settings.Images.Redis, redisPort, defaultResources("50m", "64Mi", "500m", "256Mi")).
+	ctr := r.mainContainer(c, r.settings.Images.Redis, redisPort, defaultResources("50m", "64Mi", "250m", "256Mi")).
 		WithEnv(corev1ac.EnvVar().WithName("REDIS_PASSWORD").WithValueFrom(secretKey(CredentialsSecretName, RedisPasswordKey))).
 		// $(REDIS_PASSWORD) is expanded by the kubelet: the password is not in the pod spec.
 		WithArgs("redis-server", "--requirepass", "$(REDIS_PASSWORD)", "--dir", "/data").
@@ -149,7 +149,7 @@ func (r *renderer) nginx(c Component, all []Component) []Object {
 		WithOwnerReferences(OwnerReference(r.sandbox)).
 		WithData(data)
 
-	ctr := r.mainContainer(c, r.settings.Images.Nginx, webPort, defaultResources("20m", "32Mi", "200m", "128Mi")).
+	ctr := r.mainContainer(c, r.settings.Images.Nginx, webPort, defaultResources("20m", "32Mi", "100m", "128Mi")).
 		WithVolumeMounts(
 			corev1ac.VolumeMount().WithName("config").WithMountPath("/etc/nginx/nginx.conf").WithSubPath("nginx.conf").WithReadOnly(true),
 			corev1ac.VolumeMount().WithName("tmp").WithMountPath("/tmp"),
@@ -181,7 +181,7 @@ func upstreamOf(all []Component) string {
 
 // app is the sample backend, configured from the connection Secret.
 func (r *renderer) app(c Component, connection map[string][]byte) []Object {
-	ctr := r.mainContainer(c, r.settings.Images.App, appPort, defaultResources("50m", "64Mi", "500m", "256Mi")).
+	ctr := r.mainContainer(c, r.settings.Images.App, appPort, defaultResources("50m", "64Mi", "250m", "256Mi")).
 		WithEnvFrom(corev1ac.EnvFromSource().WithSecretRef(corev1ac.SecretEnvSource().WithName(ConnectionSecretName))).
 		WithEnv(corev1ac.EnvVar().WithName("PORT").WithValue(fmt.Sprint(appPort))).
 		WithReadinessProbe(corev1ac.Probe().
@@ -205,7 +205,7 @@ func (r *renderer) container(c Component) []Object {
 	ctr := corev1ac.Container().
 		WithName(c.Name).
 		WithImage(r.settings.image(spec.Image)).
-		WithResources(resourcesAC(c.Resources, defaultResources("100m", "128Mi", "1", "512Mi"))).
+		WithResources(resourcesAC(c.Resources, defaultResources("100m", "128Mi", "500m", "512Mi"))).
 		WithSecurityContext(containerSecurityContext())
 	if len(spec.Command) > 0 {
 		ctr.WithCommand(spec.Command...)

@@ -26,6 +26,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 )
 
 // Default images. Each runs as a non-root user, as Pod Security "restricted" requires.
@@ -48,6 +50,15 @@ type Settings struct {
 	// Registry, when set, replaces the registry of every image, for clusters that
 	// pull only from a mirror: postgres:17-alpine becomes <Registry>/library/postgres:17-alpine.
 	Registry string
+	// DefaultBudget fills what a stage's budget leaves unset; every field is set.
+	DefaultBudget sandboxv1.Budget
+	// MaxBudget is the most that one sandbox may ask for; an unset field is unbounded.
+	MaxBudget sandboxv1.Budget
+	// IngressNamespace is where the cluster's ingress controller runs; its pods
+	// may reach the sandbox's. Empty: none may.
+	IngressNamespace string
+	// LearnerClusterRole is the ClusterRole bound to the learner in their namespace.
+	LearnerClusterRole string
 }
 
 // Images are the default images of the built-in component types.
@@ -68,6 +79,9 @@ func DefaultSettings() Settings {
 			Nginx:    DefaultNginxImage,
 			App:      DefaultAppImage,
 		},
+		DefaultBudget:      DefaultBudget(),
+		IngressNamespace:   "ingress-nginx",
+		LearnerClusterRole: DefaultLearnerClusterRole,
 	}
 }
 

@@ -115,6 +115,10 @@ func Render(in Input, s Settings) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	budget, err := ResolveBudget(in.Sandbox, in.Stage, s)
+	if err != nil {
+		return nil, err
+	}
 	for _, key := range RequiredCredentials(components) {
 		if in.Credentials[key] == "" {
 			return nil, fmt.Errorf("credential %q is missing", key)
@@ -134,6 +138,8 @@ func Render(in Input, s Settings) (*Stack, error) {
 		Namespace:  r.namespaceObject(),
 		Components: components,
 	}
+	// The fences first: the quota and limits are in place before any pod is.
+	st.Objects = append(st.Objects, r.isolation(budget)...)
 	connection := r.connectionSecret(components)
 	st.Objects = append(st.Objects, connection)
 	for _, c := range components {
@@ -301,6 +307,11 @@ func (r *renderer) labels(component string) map[string]string {
 		l[InstanceLabel] = component
 	}
 	return l
+}
+
+// CommonLabels are the labels of every object the operator makes for a sandbox.
+func CommonLabels(sandbox *sandboxv1.LearningSandbox) map[string]string {
+	return (&renderer{sandbox: sandbox}).labels("")
 }
 
 // selector picks a component's pods; it never changes, as selectors are immutable.

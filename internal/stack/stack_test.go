@@ -246,9 +246,14 @@ func TestConnectionSecretURLsEscapeCredentials(t *testing.T) {
 	creds := map[string]string{PostgresPasswordKey: "p@ss/w:rd", RedisPasswordKey: "r#d"}
 	st, err := Render(Input{Sandbox: testSandbox("custom"), Stage: stage, Credentials: creds}, DefaultSettings())
 	g.Expect(err).NotTo(HaveOccurred())
-	data := st.Objects[0].(interface{ GetName() *string })
-	g.Expect(*data.GetName()).To(Equal(ConnectionSecretName))
-	raw, err := json.Marshal(st.Objects[0])
+	var connection Object
+	for _, obj := range st.Objects {
+		if *obj.GetKind() == "Secret" && *obj.GetName() == ConnectionSecretName {
+			connection = obj
+		}
+	}
+	g.Expect(connection).NotTo(BeNil())
+	raw, err := json.Marshal(connection)
 	g.Expect(err).NotTo(HaveOccurred())
 	var secret corev1.Secret
 	g.Expect(json.Unmarshal(raw, &secret)).To(Succeed())

@@ -93,6 +93,7 @@ func run(m *testing.M) int {
 
 	for _, args := range [][]string{
 		{"apply", "--server-side", "-f", "config/crd/bases"},
+		{"apply", "--server-side", "-k", "config/learner"},
 		{"wait", "--for", "condition=Established", "crd/learningsandboxes.sandbox.learning.dev", "crd/roadmapstages.sandbox.learning.dev", "--timeout", "60s"},
 		{"apply", "--server-side", "-k", "config/stages"},
 	} {

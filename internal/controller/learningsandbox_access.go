@@ -1,0 +1,127 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
+)
+
+const (
+	// KubeconfigSecretName holds the learner's kubeconfig in their namespace.
+	KubeconfigSecretName = "learner-kubeconfig"
+	// KubeconfigKey is the key of the kubeconfig in that Secret.
+	KubeconfigKey = "kubeconfig"
+	// tokenExpiresAnnotation on the Secret says when its token expires, so that
+	// the operator knows when to refresh it without reading the token.
+	tokenExpiresAnnotation = "sandbox.learning.dev/token-expires-at"
+	// minTokenLifetime is the shortest token the TokenRequest API issues.
+	minTokenLifetime = 10 * time.Minute
+)
+
+// LearnerAccess is how the learner's kubeconfig reaches the API server.
+type LearnerAccess struct {
+	// Server is the API server's URL as learners reach it.
+	Server string
+	// CAData is the certificate authority that signed the API server's certificate.
+	CAData []byte
+	// TokenLifetime is how long one token lives; it is refreshed when a third is left.
+	TokenLifetime time.Duration
+}
+
+// reconcileKubeconfig keeps, when spec.access.kubeconfig is true, a Secret in
+// the sandbox namespace with a kubeconfig for the learner ServiceAccount. Its
+// token comes from the TokenRequest API (no long-lived token Secret exists),
+// is refreshed before it expires, and is never asked to outlive the sandbox;
+// deleting the sandbox deletes the ServiceAccount, which revokes the token at
+// once. It returns when the token next needs refreshing.
+func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string) (time.Duration, error) {
+	if !sb.Spec.Access.Kubeconfig {
+		sb.Status.KubeconfigSecret = ""
+		return 0, nil
+	}
+	now := r.Clock.Now()
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: KubeconfigSecretName}, secret)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return 0, fmt.Errorf("reading the kubeconfig Secret: %w", err)
+	}
+	if err == nil && len(secret.Data[KubeconfigKey]) > 0 {
+		if expires, perr := time.Parse(time.RFC3339, secret.Annotations[tokenExpiresAnnotation]); perr == nil {
+			if refreshAt := expires.Add(-r.Access.TokenLifetime / 3); now.Before(refreshAt) {
+				sb.Status.KubeconfigSecret = KubeconfigSecretName
+				return refreshAt.Sub(now), nil
+			}
+		}
+	}
+
+	lifetime := r.Access.TokenLifetime
+	if sb.Status.ExpiresAt != nil {
+		lifetime = min(lifetime, sb.Status.ExpiresAt.Sub(now))
+	}
+	lifetime = max(lifetime, minTokenLifetime)
+	seconds := int64(lifetime / time.Second)
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &seconds}}
+	sa := &corev1.ServiceAccount{}
+	sa.Name, sa.Namespace = stack.LearnerName, ns
+	if err := r.SubResource("token").Create(ctx, sa, tr); err != nil {
+		return 0, fmt.Errorf("requesting a token for the learner ServiceAccount: %w", err)
+	}
+	kubeconfig, err := r.kubeconfig(sb, ns, tr.Status.Token)
+	if err != nil {
+		return 0, err
+	}
+	expires := tr.Status.ExpirationTimestamp.UTC()
+	apply := corev1ac.Secret(KubeconfigSecretName, ns).
+		WithLabels(stack.CommonLabels(sb)).
+		WithAnnotations(map[string]string{tokenExpiresAnnotation: expires.Format(time.RFC3339)}).
+		WithOwnerReferences(stack.OwnerReference(sb)).
+		WithType(corev1.SecretTypeOpaque).
+		WithData(map[string][]byte{KubeconfigKey: kubeconfig})
+	if err := r.Apply(ctx, apply, client.FieldOwner(stack.FieldOwner), client.ForceOwnership); err != nil {
+		return 0, fmt.Errorf("applying the kubeconfig Secret: %w", err)
+	}
+	sb.Status.KubeconfigSecret = KubeconfigSecretName
+	return expires.Sub(now) - lifetime/3, nil
+}
+
+// kubeconfig is a kubeconfig for the learner ServiceAccount, with the sandbox
+// namespace as its default.
+func (r *LearningSandboxReconciler) kubeconfig(sb *sandboxv1.LearningSandbox, ns, token string) ([]byte, error) {
+	name := "sandbox-" + sb.Name
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters[name] = &clientcmdapi.Cluster{Server: r.Access.Server, CertificateAuthorityData: r.Access.CAData}
+	cfg.AuthInfos[sb.Spec.Learner.Name] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: sb.Spec.Learner.Name, Namespace: ns}
+	cfg.CurrentContext = name
+	out, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return nil, fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,261 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+	http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+package stack
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+
+	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+)
+
+// Names of the objects that fence a sandbox in and let its learner in.
+const (
+	QuotaName      = "sandbox-quota"
+	LimitRangeName = "sandbox-limits"
+	// LearnerName names the learner's ServiceAccount and RoleBinding.
+	LearnerName = "learner"
+	// DefaultLearnerClusterRole is the ClusterRole (config/learner) that the
+	// learner is bound to in their namespace.
+	DefaultLearnerClusterRole = "learning-sandbox-learner"
+)
+
+// The NetworkPolicies of every sandbox namespace.
+const (
+	DenyAllPolicy          = "default-deny"
+	AllowWithinPolicy      = "allow-within-sandbox"
+	AllowDNSPolicy         = "allow-dns"
+	AllowIngressCtrlPolicy = "allow-ingress-controller"
+	namespaceNameLabel     = "kubernetes.io/metadata.name"
+	maxClaimsPerSandbox    = 10
+	defaultContainerCPU    = "250m"
+	defaultContainerMemory = "256Mi"
+	defaultRequestCPU      = "50m"
+	defaultRequestMemory   = "64Mi"
+)
+
+// DefaultBudget is what a sandbox may use when neither its stage nor the
+// operator's flags say otherwise.
+func DefaultBudget() sandboxv1.Budget {
+	cpu, mem, storage := resource.MustParse("2"), resource.MustParse("4Gi"), resource.MustParse("5Gi")
+	pods := int32(20)
+	return sandboxv1.Budget{CPU: &cpu, Memory: &mem, Storage: &storage, Pods: &pods}
+}
+
+// BudgetError says that a stage or a sandbox asks for more than it may.
+type BudgetError struct{ Reason string }
+
+func (e *BudgetError) Error() string { return e.Reason }
+
+// ResolveBudget is what the sandbox may use: the operator's default, replaced
+// field by field by the stage's budget, then lowered by the sandbox's own. A
+// sandbox may not raise its stage's budget, and neither may exceed the
+// operator's maximum (Settings.MaxBudget): both are errors, never clamped.
+func ResolveBudget(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStage, s Settings) (sandboxv1.Budget, error) {
+	b := *s.DefaultBudget.DeepCopy()
+	overlay(&b, stage.Spec.Budget)
+	if sb.Spec.Budget != nil {
+		for _, f := range budgetFields(*sb.Spec.Budget, b) {
+			if f.asked != nil && f.allowed != nil && f.asked.Cmp(*f.allowed) > 0 {
+				return b, &BudgetError{Reason: fmt.Sprintf("spec.budget.%s %s is more than stage %q allows (%s): lower it, or move to another stage",
+					f.name, f.asked.String(), stage.Name, f.allowed.String())}
+			}
+		}
+		overlay(&b, *sb.Spec.Budget)
+	}
+	for _, f := range budgetFields(b, s.MaxBudget) {
+		if f.asked != nil && f.allowed != nil && f.asked.Cmp(*f.allowed) > 0 {
+			return b, &BudgetError{Reason: fmt.Sprintf("budget.%s %s (from stage %q or the sandbox) is more than this cluster's maximum per sandbox (%s): lower it in the stage or the sandbox",
+				f.name, f.asked.String(), stage.Name, f.allowed.String())}
+		}
+	}
+	return b, nil
+}
+
+func overlay(dst *sandboxv1.Budget, src sandboxv1.Budget) {
+	if src.CPU != nil {
+		dst.CPU = src.CPU
+	}
+	if src.Memory != nil {
+		dst.Memory = src.Memory
+	}
+	if src.Storage != nil {
+		dst.Storage = src.Storage
+	}
+	if src.Pods != nil {
+		dst.Pods = src.Pods
+	}
+}
+
+type budgetField struct {
+	name           string
+	asked, allowed *resource.Quantity
+}
+
+func budgetFields(asked, allowed sandboxv1.Budget) []budgetField {
+	return []budgetField{
+		{"cpu", asked.CPU, allowed.CPU},
+		{"memory", asked.Memory, allowed.Memory},
+		{"storage", asked.Storage, allowed.Storage},
+		{"pods", podsQuantity(asked.Pods), podsQuantity(allowed.Pods)},
+	}
+}
+
+func podsQuantity(p *int32) *resource.Quantity {
+	if p == nil {
+		return nil
+	}
+	return resource.NewQuantity(int64(*p), resource.DecimalSI)
+}
+
+// isolation fences the sandbox in: a quota and limits from its budget,
+// NetworkPolicies that deny all but its own traffic, DNS and the ingress
+// controller, and the learner's ServiceAccount and RoleBinding.
+func (r *renderer) isolation(b sandboxv1.Budget) []Object {
+	objs := []Object{r.quota(b), r.limitRange(b)}
+	objs = append(objs, r.networkPolicies()...)
+	return append(objs, r.learnerServiceAccount(), r.learnerRoleBinding())
+}
+
+func (r *renderer) quota(b sandboxv1.Budget) *corev1ac.ResourceQuotaApplyConfiguration {
+	hard := corev1.ResourceList{
+		corev1.ResourceRequestsCPU:            *b.CPU,
+		corev1.ResourceLimitsCPU:              *b.CPU,
+		corev1.ResourceRequestsMemory:         *b.Memory,
+		corev1.ResourceLimitsMemory:           *b.Memory,
+		corev1.ResourceRequestsStorage:        *b.Storage,
+		corev1.ResourcePods:                   *podsQuantity(b.Pods),
+		corev1.ResourcePersistentVolumeClaims: *resource.NewQuantity(maxClaimsPerSandbox, resource.DecimalSI),
+		corev1.ResourceServicesNodePorts:      *resource.NewQuantity(0, resource.DecimalSI),
+		corev1.ResourceServicesLoadBalancers:  *resource.NewQuantity(0, resource.DecimalSI),
+	}
+	return corev1ac.ResourceQuota(QuotaName, r.namespace).
+		WithLabels(r.labels("")).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithSpec(corev1ac.ResourceQuotaSpec().WithHard(hard))
+}
+
+// limitRange gives the learner's own containers defaults, so that the quota
+// admits them, and caps any one container or claim at the whole budget.
+func (r *renderer) limitRange(b sandboxv1.Budget) *corev1ac.LimitRangeApplyConfiguration {
+	atMost := func(def string, max resource.Quantity) resource.Quantity {
+		q := resource.MustParse(def)
+		if q.Cmp(max) > 0 {
+			return max
+		}
+		return q
+	}
+	cpuLimit, memLimit := atMost(defaultContainerCPU, *b.CPU), atMost(defaultContainerMemory, *b.Memory)
+	return corev1ac.LimitRange(LimitRangeName, r.namespace).
+		WithLabels(r.labels("")).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithSpec(corev1ac.LimitRangeSpec().WithLimits(
+			corev1ac.LimitRangeItem().
+				WithType(corev1.LimitTypeContainer).
+				WithDefault(corev1.ResourceList{corev1.ResourceCPU: cpuLimit, corev1.ResourceMemory: memLimit}).
+				WithDefaultRequest(corev1.ResourceList{
+					corev1.ResourceCPU:    atMost(defaultRequestCPU, cpuLimit),
+					corev1.ResourceMemory: atMost(defaultRequestMemory, memLimit),
+				}).
+				WithMax(corev1.ResourceList{corev1.ResourceCPU: *b.CPU, corev1.ResourceMemory: *b.Memory}),
+			corev1ac.LimitRangeItem().
+				WithType(corev1.LimitTypePersistentVolumeClaim).
+				WithMax(corev1.ResourceList{corev1.ResourceStorage: *b.Storage}),
+		))
+}
+
+// networkPolicies deny every connection in and out of the sandbox's pods
+// but those between them, to the cluster's DNS, and from the ingress
+// controller's namespace. A learner's pods can never reach another sandbox.
+func (r *renderer) networkPolicies() []Object {
+	all := metav1ac.LabelSelector()
+	policy := func(name string) *networkingv1ac.NetworkPolicyApplyConfiguration {
+		return networkingv1ac.NetworkPolicy(name, r.namespace).
+			WithLabels(r.labels("")).
+			WithOwnerReferences(OwnerReference(r.sandbox))
+	}
+	namespaceNamed := func(ns string) *metav1ac.LabelSelectorApplyConfiguration {
+		return metav1ac.LabelSelector().WithMatchLabels(map[string]string{namespaceNameLabel: ns})
+	}
+	dnsPort := func(proto corev1.Protocol) *networkingv1ac.NetworkPolicyPortApplyConfiguration {
+		return networkingv1ac.NetworkPolicyPort().WithProtocol(proto).WithPort(intstr.FromInt32(53))
+	}
+	objs := []Object{
+		policy(DenyAllPolicy).WithSpec(networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(all).
+			WithPolicyTypes(networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress)),
+		policy(AllowWithinPolicy).WithSpec(networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(all).
+			WithPolicyTypes(networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress).
+			WithIngress(networkingv1ac.NetworkPolicyIngressRule().
+				WithFrom(networkingv1ac.NetworkPolicyPeer().WithPodSelector(metav1ac.LabelSelector()))).
+			WithEgress(networkingv1ac.NetworkPolicyEgressRule().
+				WithTo(networkingv1ac.NetworkPolicyPeer().WithPodSelector(metav1ac.LabelSelector())))),
+		policy(AllowDNSPolicy).WithSpec(networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(all).
+			WithPolicyTypes(networkingv1.PolicyTypeEgress).
+			WithEgress(networkingv1ac.NetworkPolicyEgressRule().
+				WithTo(networkingv1ac.NetworkPolicyPeer().
+					WithNamespaceSelector(namespaceNamed("kube-system")).
+					WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{"k8s-app": "kube-dns"}))).
+				WithPorts(dnsPort(corev1.ProtocolUDP), dnsPort(corev1.ProtocolTCP)))),
+	}
+	if r.settings.IngressNamespace != "" {
+		objs = append(objs, policy(AllowIngressCtrlPolicy).WithSpec(networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(all).
+			WithPolicyTypes(networkingv1.PolicyTypeIngress).
+			WithIngress(networkingv1ac.NetworkPolicyIngressRule().
+				WithFrom(networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(namespaceNamed(r.settings.IngressNamespace))))))
+	}
+	return objs
+}
+
+// learnerServiceAccount is who the learner's kubeconfig acts as. It mounts no
+// token into pods: the learner's tokens are short-lived, from TokenRequest.
+func (r *renderer) learnerServiceAccount() *corev1ac.ServiceAccountApplyConfiguration {
+	return corev1ac.ServiceAccount(LearnerName, r.namespace).
+		WithLabels(r.labels("")).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithAutomountServiceAccountToken(false)
+}
+
+// learnerRoleBinding grants the learner ClusterRole, in this namespace only, to
+// the learner's users and groups and to the learner ServiceAccount.
+func (r *renderer) learnerRoleBinding() *rbacv1ac.RoleBindingApplyConfiguration {
+	learner := r.sandbox.Spec.Learner
+	subjects := make([]*rbacv1ac.SubjectApplyConfiguration, 0, len(learner.Users)+len(learner.Groups)+1)
+	for _, u := range learner.Users {
+		subjects = append(subjects, rbacv1ac.Subject().WithKind(rbacv1.UserKind).WithAPIGroup(rbacv1.GroupName).WithName(u))
+	}
+	for _, g := range learner.Groups {
+		subjects = append(subjects, rbacv1ac.Subject().WithKind(rbacv1.GroupKind).WithAPIGroup(rbacv1.GroupName).WithName(g))
+	}
+	subjects = append(subjects, rbacv1ac.Subject().WithKind(rbacv1.ServiceAccountKind).WithName(LearnerName).WithNamespace(r.namespace))
+	return rbacv1ac.RoleBinding(LearnerName, r.namespace).
+		WithLabels(r.labels("")).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup(rbacv1.GroupName).WithKind("ClusterRole").WithName(r.settings.LearnerClusterRole)).
+		WithSubjects(subjects...)
+}
