@@ -64,7 +64,7 @@ test: manifests generate fmt vet envtest-assets test-services ## Run the unit an
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v /test/e2e) -count=1 -coverprofile cover.out
 
 .PHONY: test-services
-test-services: ## Make sure the PostgreSQL and Redis servers that the sample app's tests start are installed.
+test-services: ## Make sure the servers that tests start (PostgreSQL, Redis, nginx) are installed.
 	@bash hack/test-services.sh
 
 # The e2e suite runs on a local cluster of the toolchain's own binaries with
@@ -92,6 +92,8 @@ lint-fix: golangci-lint ## Run golangci-lint linter and perform fixes
 .PHONY: lint-config
 lint-config: golangci-lint ## Verify golangci-lint linter configuration
 	"$(GOLANGCI_LINT)" config verify
+
+include hack/sampleapp.mk
 
 ##@ Build
 

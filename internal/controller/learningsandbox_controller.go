@@ -312,7 +312,13 @@ func generate(existing map[string][]byte, keys []string) map[string][]byte {
 		if len(out[k]) > 0 {
 			continue
 		}
-		out[k] = []byte(rand.Text()) // 26 characters of base32: 130 bits, safe in URLs
+		// rand.Text is 26 characters of base32 (130 bits), safe in URLs. An
+		// HS256 key must be at least 32 bytes long (RFC 7518), so it gets two.
+		v := rand.Text()
+		if k == stack.JWTSecretKey {
+			v += rand.Text()
+		}
+		out[k] = []byte(v)
 	}
 	return out
 }
