@@ -90,6 +90,8 @@ func main() {
 	flag.StringVar(&settings.Images.Redis, "redis-image", settings.Images.Redis, "The default image of Redis components.")
 	flag.StringVar(&settings.Images.Nginx, "nginx-image", settings.Images.Nginx, "The default image of Nginx components.")
 	flag.StringVar(&settings.Images.App, "app-image", settings.Images.App, "The default image of App components.")
+	var maxTTL time.Duration
+	flag.DurationVar(&maxTTL, "max-ttl", 0, "The longest spec.ttl a sandbox may ask for, e.g. 2160h; 0: no maximum.")
 	var learnerServer string
 	var tokenLifetime time.Duration
 	flag.StringVar(&learnerServer, "learner-api-server", "",
@@ -99,9 +101,12 @@ func main() {
 	flag.StringVar(&settings.IngressNamespace, "ingress-namespace", settings.IngressNamespace,
 		"The namespace of the cluster's ingress controller, whose pods may reach sandbox pods. Empty: none.")
 	var maxBudget budgetFlags
-	flag.Var(&maxBudget.cpu, "max-sandbox-cpu", "The most CPU one sandbox may have (a quantity, e.g. 4); unset: no maximum.")
-	flag.Var(&maxBudget.memory, "max-sandbox-memory", "The most memory one sandbox may have (e.g. 8Gi); unset: no maximum.")
-	flag.Var(&maxBudget.storage, "max-sandbox-storage", "The most storage one sandbox may claim (e.g. 20Gi); unset: no maximum.")
+	flag.Var(&maxBudget.cpu, "max-sandbox-cpu",
+		"The most CPU one sandbox may have (a quantity, e.g. 4); unset: no maximum.")
+	flag.Var(&maxBudget.memory, "max-sandbox-memory",
+		"The most memory one sandbox may have (e.g. 8Gi); unset: no maximum.")
+	flag.Var(&maxBudget.storage, "max-sandbox-storage",
+		"The most storage one sandbox may claim (e.g. 20Gi); unset: no maximum.")
 	flag.Var(&maxBudget.pods, "max-sandbox-pods", "The most pods one sandbox may run; unset: no maximum.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
@@ -159,6 +164,7 @@ func main() {
 		Recorder:  mgr.GetEventRecorder("learning-sandbox-operator"),
 		Settings:  settings,
 		Access:    access,
+		MaxTTL:    maxTTL,
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: concurrency}); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "learningsandbox")
 		os.Exit(1)

@@ -35,6 +35,8 @@ const (
 	ReasonProgressing          = "Progressing"
 	ReasonSuspended            = "Suspended"
 	ReasonExpired              = "Expired"
+	ReasonResetting            = "Resetting"
+	ReasonNamespaceTerminating = "NamespaceTerminating"
 	ReasonStageNotFound        = "StageNotFound"
 	ReasonUnknownComponent     = "UnknownComponent"
 	ReasonInvalidSpec          = "InvalidSpec"
@@ -55,4 +57,23 @@ const (
 	StageLabel = "sandbox.learning.dev/stage"
 	// LearnerLabel names the learner of a sandbox namespace.
 	LearnerLabel = "sandbox.learning.dev/learner"
+	// ResetGenerationLabel on data-holding objects (StatefulSets, their
+	// PersistentVolumeClaims) and pod templates says for which
+	// spec.resetGeneration they were made: a reset deletes those of older ones.
+	ResetGenerationLabel = "sandbox.learning.dev/reset-generation"
 )
+
+// Reasons of a LearningCohort's conditions and events.
+const (
+	ReasonAllSandboxesReady = "AllSandboxesReady"
+	ReasonSandboxesNotReady = "SandboxesNotReady"
+	ReasonRollingOut        = "RollingOut"
+	ReasonScheduled         = "Scheduled"
+	ReasonEnded             = "Ended"
+	ReasonSandboxConflict   = "SandboxConflict"
+	ReasonSandboxesCreated  = "SandboxesCreated"
+	ReasonSandboxesDeleted  = "SandboxesDeleted"
+)
+
+// CohortLabel names the LearningCohort a sandbox or roster Secret belongs to.
+const CohortLabel = "sandbox.learning.dev/cohort"

@@ -177,6 +177,11 @@ type LearningSandboxStatus struct {
 	// +optional
 	KubeconfigSecret string `json:"kubeconfigSecret,omitempty"`
 
+	// lastResetGeneration is the spec.resetGeneration whose reset was last
+	// done: its data was wiped and the stack provisioned again.
+	// +optional
+	LastResetGeneration int64 `json:"lastResetGeneration,omitempty"`
+
 	// expiresAt is when the sandbox deletes itself.
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`

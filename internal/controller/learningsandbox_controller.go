@@ -58,6 +58,8 @@ type LearningSandboxReconciler struct {
 	Settings  stack.Settings
 	// Access is how learners' kubeconfigs reach the API server.
 	Access LearnerAccess
+	// MaxTTL is the longest spec.ttl a sandbox may ask for; zero: no maximum.
+	MaxTTL time.Duration
 	// Clock tells the time for expiry and token refresh; tests control it.
 	Clock clock.PassiveClock
 }
@@ -81,7 +83,9 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}()
 
 	if !sb.DeletionTimestamp.IsZero() {
-		// Garbage collection removes the namespace and everything in it.
+		// Garbage collection removes the namespace and everything in it; a
+		// foreground deletion waits for it, and the status says what it waits for.
+		r.reportDeletion(ctx, sb)
 		return ctrl.Result{}, nil
 	}
 
@@ -95,6 +99,11 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, err
 	}
 	ns, err := r.ensureNamespace(ctx, sb)
+	if terminating, ok := errors.AsType[*namespaceTerminatingError](err); ok {
+		setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonNamespaceTerminating, terminating.Error())
+		setCondition(sb, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonNamespaceTerminating, terminating.Error())
+		return ctrl.Result{RequeueAfter: namespaceRecheck}, nil
+	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -102,13 +111,15 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonUnknownComponent, err)
 	}
+	if resetting, err := r.reconcileReset(ctx, sb, ns); err != nil || resetting {
+		return ctrl.Result{}, err
+	}
 	creds, err := r.ensureCredentials(ctx, sb, ns, stack.RequiredCredentials(components))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	st, err := stack.Render(stack.Input{Sandbox: sb, Stage: stage, Credentials: creds}, r.Settings)
-	var budgetErr *stack.BudgetError
-	if errors.As(err, &budgetErr) {
+	if _, ok := errors.AsType[*stack.BudgetError](err); ok {
 		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonBudgetExceeded, err)
 	}
 	if err != nil {
@@ -201,6 +212,10 @@ func (r *LearningSandboxReconciler) reconcileExpiry(ctx context.Context, sb *san
 		sb.Status.ExpiresAt = nil
 		return 0, false, nil
 	}
+	if r.MaxTTL > 0 && sb.Spec.TTL.Duration > r.MaxTTL {
+		return 0, false, r.stall(sb, sandboxv1.ReasonInvalidSpec, fmt.Errorf(
+			"spec.ttl %s is more than this cluster's maximum of %s: lower it", sb.Spec.TTL.Duration, r.MaxTTL))
+	}
 	expiresAt := metav1.NewTime(sb.CreationTimestamp.Add(sb.Spec.TTL.Duration))
 	sb.Status.ExpiresAt = &expiresAt
 	left := expiresAt.Sub(r.Clock.Now())
@@ -261,12 +276,37 @@ func (r *LearningSandboxReconciler) ensureNamespace(ctx context.Context, sb *san
 	if err != nil {
 		return "", fmt.Errorf("ensuring namespace %s: %w", name, err)
 	}
+	if !ns.DeletionTimestamp.IsZero() {
+		return "", &namespaceTerminatingError{msg: terminatingMessage(ns) + "; the sandbox is provisioned once it is gone"}
+	}
 	if !metav1.IsControlledBy(ns, sb) {
 		return "", r.stall(sb, sandboxv1.ReasonNamespaceConflict, fmt.Errorf(
 			"namespace %s exists and was not made for this sandbox, so it is left alone: delete or rename that namespace, or rename the sandbox", name))
 	}
 	sb.Status.Namespace = name
 	return name, nil
+}
+
+// namespaceRecheck is how long to wait before looking again at a namespace
+// that is terminating: it may belong to an earlier sandbox of the same name,
+// whose events this sandbox does not receive.
+const namespaceRecheck = 10 * time.Second
+
+// namespaceTerminatingError says that the sandbox's namespace is still terminating.
+type namespaceTerminatingError struct{ msg string }
+
+func (e *namespaceTerminatingError) Error() string { return e.msg }
+
+// reportDeletion records, for a sandbox being deleted, what its namespace still waits for.
+func (r *LearningSandboxReconciler) reportDeletion(ctx context.Context, sb *sandboxv1.LearningSandbox) {
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: r.Settings.NamespaceName(sb.Name)}, ns); err != nil ||
+		ns.DeletionTimestamp.IsZero() || !metav1.IsControlledBy(ns, sb) {
+		return
+	}
+	msg := terminatingMessage(ns)
+	setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonNamespaceTerminating, msg)
+	setCondition(sb, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonNamespaceTerminating, msg)
 }
 
 // ensureCredentials returns the sandbox's generated credentials, generating
@@ -405,7 +445,7 @@ func (r *LearningSandboxReconciler) prune(ctx context.Context, sb *sandboxv1.Lea
 	for _, obj := range st.Objects {
 		desired[*obj.GetKind()+"/"+*obj.GetName()] = true
 	}
-	for _, kind := range prunedKinds {
+	for _, kind := range managedKinds {
 		list := kind.newList()
 		if err := r.List(ctx, list, client.InNamespace(ns), client.MatchingLabels{sandboxv1.SandboxLabel: sb.Name}); err != nil {
 			return fmt.Errorf("listing %ss: %w", kind.kind, err)
@@ -438,7 +478,7 @@ func (r *LearningSandboxReconciler) observeComponents(ctx context.Context, ns st
 		cs := sandboxv1.ComponentStatus{Name: c.Name, Type: c.Type, Endpoint: c.Endpoint(ns)}
 		var workload client.Object = &appsv1.Deployment{}
 		gvk := appsv1.SchemeGroupVersion.WithKind(c.Workload)
-		if c.Workload == "StatefulSet" {
+		if c.Workload == kindStatefulSet {
 			workload = &appsv1.StatefulSet{}
 		}
 		err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: c.Name}, workload)

@@ -65,24 +65,27 @@ const stageIndex = ".spec.stage"
 // events tell people what happened.
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// prunedKind is a kind of object the operator makes in a sandbox namespace
-// and deletes when a sandbox no longer wants it.
-type prunedKind struct {
+const kindStatefulSet = "StatefulSet"
+
+// managedKind is a kind of object the operator makes in a sandbox namespace,
+// watches as the sandbox's child, and deletes when the sandbox no longer wants it.
+type managedKind struct {
 	kind    string
+	object  client.Object
 	newList func() client.ObjectList
 }
 
-var prunedKinds = []prunedKind{
-	{"Deployment", func() client.ObjectList { return &appsv1.DeploymentList{} }},
-	{"StatefulSet", func() client.ObjectList { return &appsv1.StatefulSetList{} }},
-	{"Service", func() client.ObjectList { return &corev1.ServiceList{} }},
-	{"ConfigMap", func() client.ObjectList { return &corev1.ConfigMapList{} }},
-	{"Secret", func() client.ObjectList { return &corev1.SecretList{} }},
-	{"ServiceAccount", func() client.ObjectList { return &corev1.ServiceAccountList{} }},
-	{"ResourceQuota", func() client.ObjectList { return &corev1.ResourceQuotaList{} }},
-	{"LimitRange", func() client.ObjectList { return &corev1.LimitRangeList{} }},
-	{"NetworkPolicy", func() client.ObjectList { return &networkingv1.NetworkPolicyList{} }},
-	{"RoleBinding", func() client.ObjectList { return &rbacv1.RoleBindingList{} }},
+var managedKinds = []managedKind{
+	{"Deployment", &appsv1.Deployment{}, func() client.ObjectList { return &appsv1.DeploymentList{} }},
+	{kindStatefulSet, &appsv1.StatefulSet{}, func() client.ObjectList { return &appsv1.StatefulSetList{} }},
+	{"Service", &corev1.Service{}, func() client.ObjectList { return &corev1.ServiceList{} }},
+	{"ConfigMap", &corev1.ConfigMap{}, func() client.ObjectList { return &corev1.ConfigMapList{} }},
+	{"Secret", &corev1.Secret{}, func() client.ObjectList { return &corev1.SecretList{} }},
+	{"ServiceAccount", &corev1.ServiceAccount{}, func() client.ObjectList { return &corev1.ServiceAccountList{} }},
+	{"ResourceQuota", &corev1.ResourceQuota{}, func() client.ObjectList { return &corev1.ResourceQuotaList{} }},
+	{"LimitRange", &corev1.LimitRange{}, func() client.ObjectList { return &corev1.LimitRangeList{} }},
+	{"NetworkPolicy", &networkingv1.NetworkPolicy{}, func() client.ObjectList { return &networkingv1.NetworkPolicyList{} }},
+	{"RoleBinding", &rbacv1.RoleBinding{}, func() client.ObjectList { return &rbacv1.RoleBindingList{} }},
 }
 
 // CacheOptions keeps the cache to what the operator manages: of the kinds it
@@ -90,17 +93,15 @@ var prunedKinds = []prunedKind{
 // managedFields. Memory then grows with the sandboxes, not with the cluster.
 func CacheOptions() cache.Options {
 	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{stack.ManagedByLabel: stack.ManagedBy})}
-	return cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
-		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Namespace{}:   managed,
-			&corev1.Service{}:     managed,
-			&corev1.ConfigMap{}:   managed,
-			&corev1.Secret{}:      managed,
-			&appsv1.Deployment{}:  managed,
-			&appsv1.StatefulSet{}: managed,
-		},
+	byObject := map[client.Object]cache.ByObject{
+		&corev1.Namespace{}: managed,
+		// Made by StatefulSets from templates that carry the label.
+		&corev1.PersistentVolumeClaim{}: managed,
 	}
+	for _, k := range managedKinds {
+		byObject[k.object] = managed
+	}
+	return cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: byObject}
 }
 
 // Options tune the controller.
@@ -117,20 +118,16 @@ func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Opti
 		func(o client.Object) []string { return []string{o.(*sandboxv1.LearningSandbox).Spec.Stage} }); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	for _, k := range managedKinds {
+		b = b.Owns(k.object)
+	}
+	return b.
 		For(&sandboxv1.LearningSandbox{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&corev1.Namespace{}).
-		Owns(&corev1.Service{}).
-		Owns(&corev1.ConfigMap{}).
-		Owns(&corev1.Secret{}).
-		Owns(&appsv1.Deployment{}).
-		Owns(&appsv1.StatefulSet{}).
-		Owns(&corev1.ServiceAccount{}).
-		Owns(&corev1.ResourceQuota{}).
-		Owns(&corev1.LimitRange{}).
-		Owns(&networkingv1.NetworkPolicy{}).
-		Owns(&rbacv1.RoleBinding{}).
 		Watches(&sandboxv1.RoadmapStage{}, handler.EnqueueRequestsFromMapFunc(r.sandboxesOfStage)).
+		// Claims are owned by their StatefulSet, not the sandbox: a reset waits for them by label.
+		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(sandboxOfLabel)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Named("learningsandbox").
 		Complete(r)
@@ -148,4 +145,13 @@ func (r *LearningSandboxReconciler) sandboxesOfStage(ctx context.Context, stage 
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&sb)})
 	}
 	return reqs
+}
+
+// sandboxOfLabel maps an object to the sandbox its sandbox label names.
+func sandboxOfLabel(_ context.Context, obj client.Object) []reconcile.Request {
+	name := obj.GetLabels()[sandboxv1.SandboxLabel]
+	if name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
 }

@@ -19,10 +19,56 @@ limitations under the License.
 package drift
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
+
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 )
+
+// DigestAnnotation holds a digest of the apply configuration an object was
+// last applied with. A field that a new configuration no longer sets is still
+// in the cluster, where a subset check cannot tell it from someone else's
+// field; the digest changes, so the object is applied and server-side apply
+// removes the field.
+const DigestAnnotation = "sandbox.learning.dev/applied-digest"
+
+// Stamp sets DigestAnnotation on a typed apply configuration (such as a
+// *appsv1ac.DeploymentApplyConfiguration whose name is set) to the digest of
+// everything else in it. Call it last, once the configuration is complete.
+func Stamp(obj any) error {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("encoding the apply configuration: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	meta, err := objectMeta(obj)
+	if err != nil {
+		return err
+	}
+	meta.WithAnnotations(map[string]string{DigestAnnotation: hex.EncodeToString(sum[:])[:20]})
+	return nil
+}
+
+// objectMeta is the metadata of a typed apply configuration: every one of
+// them embeds *metav1ac.ObjectMetaApplyConfiguration, set once a name is.
+func objectMeta(obj any) (*metav1ac.ObjectMetaApplyConfiguration, error) {
+	v := reflect.ValueOf(obj)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("%T is not a typed apply configuration", obj)
+	}
+	f := v.Elem().FieldByName("ObjectMetaApplyConfiguration")
+	if !f.IsValid() {
+		return nil, fmt.Errorf("%T has no object metadata", obj)
+	}
+	meta, ok := reflect.TypeAssert[*metav1ac.ObjectMetaApplyConfiguration](f)
+	if !ok || meta == nil {
+		return nil, fmt.Errorf("%T has no name set", obj)
+	}
+	return meta, nil
+}
 
 // Drifted reports whether existing lacks any field that desired sets, or holds
 // another value there. Fields that desired does not set are not looked at:

@@ -83,3 +83,34 @@ func TestDrifted(t *testing.T) {
 		})
 	}
 }
+
+func TestStampMakesRemovedFieldsDrift(t *testing.T) {
+	g := NewWithT(t)
+	before := desired().WithAnnotations(map[string]string{"shown": "yes"})
+	g.Expect(Stamp(before)).To(Succeed())
+	g.Expect(before.Annotations).To(HaveKey(DigestAnnotation))
+
+	// What the cluster holds after applying before.
+	applied := existing()
+	applied.Annotations = map[string]string{"shown": "yes", DigestAnnotation: before.Annotations[DigestAnnotation]}
+	drifted, err := Drifted(before, applied)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(drifted).To(BeFalse())
+
+	// The new configuration no longer sets an env var: the subset check alone
+	// would miss it, the digest does not.
+	after := desired()
+	after.Spec.Template.Spec.Containers[0].Env = nil
+	after.WithAnnotations(map[string]string{"shown": "yes"})
+	g.Expect(Stamp(after)).To(Succeed())
+	g.Expect(after.Annotations[DigestAnnotation]).NotTo(Equal(before.Annotations[DigestAnnotation]))
+	drifted, err = Drifted(after, applied)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(drifted).To(BeTrue())
+}
+
+func TestStampRefusesWhatIsNotAnApplyConfiguration(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(Stamp(appsv1ac.DeploymentSpec())).To(MatchError(ContainSubstring("has no object metadata")))
+	g.Expect(Stamp("x")).To(MatchError(ContainSubstring("not a typed apply configuration")))
+}

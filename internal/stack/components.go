@@ -17,7 +17,9 @@ package stack
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -88,7 +90,7 @@ func (r *renderer) postgres(c Component) []Object {
 	pod := r.podSpec(postgresUID, postgresUID, ctr)
 
 	sts := appsv1ac.StatefulSet(c.Name, r.namespace).
-		WithLabels(r.labels(c.Name)).
+		WithLabels(r.dataLabels(c.Name)).
 		WithOwnerReferences(OwnerReference(r.sandbox))
 	spec := appsv1ac.StatefulSetSpec().
 		WithReplicas(c.Replicas).
@@ -113,7 +115,7 @@ func (r *renderer) postgres(c Component) []Object {
 		}
 		// Built without kind and namespace, which a claim template does not have.
 		template := &corev1ac.PersistentVolumeClaimApplyConfiguration{}
-		spec.WithVolumeClaimTemplates(template.WithName("data").WithLabels(r.labels(c.Name)).WithSpec(claim))
+		spec.WithVolumeClaimTemplates(template.WithName("data").WithLabels(r.dataLabels(c.Name)).WithSpec(claim))
 	}
 	spec.WithTemplate(r.podTemplate(c.Name, nil, pod))
 	sts.WithSpec(spec)
@@ -296,13 +298,25 @@ func containerSecurityContext() *corev1ac.SecurityContextApplyConfiguration {
 		WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))
 }
 
+// podTemplate is a component's pod template. It is annotated with the reset
+// generation, so that a reset replaces every pod, and with it every emptyDir.
 func (r *renderer) podTemplate(component string, annotations map[string]string,
 	pod *corev1ac.PodSpecApplyConfiguration) *corev1ac.PodTemplateSpecApplyConfiguration {
-	t := corev1ac.PodTemplateSpec().WithLabels(r.labels(component)).WithSpec(pod)
-	if len(annotations) > 0 {
-		t.WithAnnotations(annotations)
-	}
-	return t
+	all := map[string]string{sandboxv1.ResetGenerationLabel: r.resetGeneration()}
+	maps.Copy(all, annotations)
+	return corev1ac.PodTemplateSpec().WithLabels(r.labels(component)).WithAnnotations(all).WithSpec(pod)
+}
+
+func (r *renderer) resetGeneration() string {
+	return strconv.FormatInt(r.sandbox.Spec.ResetGeneration, 10)
+}
+
+// dataLabels are the labels of what holds a component's data: they name the
+// reset generation it was made for.
+func (r *renderer) dataLabels(component string) map[string]string {
+	l := r.labels(component)
+	l[sandboxv1.ResetGenerationLabel] = r.resetGeneration()
+	return l
 }
 
 func (r *renderer) deployment(c Component, template *corev1ac.PodTemplateSpecApplyConfiguration) *appsv1ac.DeploymentApplyConfiguration {

@@ -30,6 +30,7 @@ import (
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/drift"
 )
 
 // Names of what every sandbox namespace holds besides its components.
@@ -144,6 +145,11 @@ func Render(in Input, s Settings) (*Stack, error) {
 	st.Objects = append(st.Objects, connection)
 	for _, c := range components {
 		st.Objects = append(st.Objects, r.component(c, components, connection.Data)...)
+	}
+	for _, obj := range append([]Object{st.Namespace}, st.Objects...) {
+		if err := drift.Stamp(obj); err != nil {
+			return nil, err
+		}
 	}
 	return st, nil
 }
