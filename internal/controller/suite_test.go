@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -38,6 +40,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/yaml"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
@@ -88,8 +91,20 @@ func run(m *testing.M) int {
 		return 1
 	}
 
-	// The operator's requests go through a recorder, so that tests can count its writes.
+	// The operator runs with the permissions it ships with and no more: the
+	// ClusterRole that `make manifests` generates from its RBAC markers, bound
+	// to its ServiceAccount, which it impersonates. The learner ClusterRole it
+	// binds is installed as `make install` does.
+	if err := installRBAC(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "installing RBAC: %v\n", err)
+		return 1
+	}
 	operatorCfg := rest.CopyConfig(cfg)
+	operatorCfg.Impersonate = rest.ImpersonationConfig{
+		UserName: operatorUser,
+		Groups:   []string{"system:serviceaccounts", "system:authenticated"},
+	}
+	// The operator's requests go through a recorder, so that tests can count its writes.
 	operatorCfg.WrapTransport = writes.wrap
 	mgr, err := ctrl.NewManager(operatorCfg, ctrl.Options{
 		Scheme:  scheme,
@@ -107,6 +122,7 @@ func run(m *testing.M) int {
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder("learning-sandbox-operator"),
 		Settings:  settings,
+		Access:    LearnerAccess{Server: cfg.Host, CAData: cfg.CAData, TokenLifetime: time.Hour},
 		Clock:     testClock,
 	}).SetupWithManager(mgr, Options{MaxConcurrentReconciles: 4}); err != nil {
 		fmt.Fprintf(os.Stderr, "setting up the controller: %v\n", err)
@@ -119,6 +135,35 @@ func run(m *testing.M) int {
 		<-done
 	}()
 	return m.Run()
+}
+
+// operatorUser is the operator's ServiceAccount as `make deploy` creates it.
+const operatorUser = "system:serviceaccount:learning-sandbox-operator-system:learning-sandbox-operator-controller-manager"
+
+// installRBAC creates the operator's generated ClusterRole, bound to
+// operatorUser, and the learner ClusterRole.
+func installRBAC(ctx context.Context) error {
+	for _, path := range []string{
+		filepath.Join("..", "..", "config", "rbac", "role.yaml"),
+		filepath.Join("..", "..", "config", "learner", "learner_role.yaml"),
+	} {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		role := &rbacv1.ClusterRole{}
+		if err := yaml.Unmarshal(raw, role); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := k8sClient.Create(ctx, role); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "learning-sandbox-operator-manager"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "manager-role"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: operatorUser}},
+	})
 }
 
 // builtAssets is the directory of the envtest binaries under bin/k8s, or "".
