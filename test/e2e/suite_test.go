@@ -24,6 +24,7 @@ limitations under the License.
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -46,13 +47,13 @@ import (
 const clusterName = "learning-sandbox-e2e"
 
 var (
-	root       string // the repository
-	workDir    string // the cluster's and the operator's files
-	kubeconfig string
-	kubectl    string
-	k8sClient  client.Client
-	scheme     = runtime.NewScheme()
-	operator   *operatorProcess
+	root        string // the repository
+	workDir     string // the cluster's and the operator's files
+	kubeconfig  string
+	kubectlPath string
+	k8sClient   client.Client
+	scheme      = runtime.NewScheme()
+	operator    *operatorProcess
 )
 
 func TestMain(m *testing.M) {
@@ -89,7 +90,7 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
-	kubectl = filepath.Join(root, "bin", "k8s", strings.TrimPrefix(version, "v")+"-linux-amd64", "kubectl")
+	kubectlPath = filepath.Join(root, "bin", "k8s", strings.TrimPrefix(version, "v")+"-linux-amd64", "kubectl")
 
 	for _, args := range [][]string{
 		{"apply", "--server-side", "-f", "config/crd/bases"},
@@ -97,7 +98,7 @@ func run(m *testing.M) int {
 		{"wait", "--for", "condition=Established", "crd/learningsandboxes.sandbox.learning.dev", "crd/roadmapstages.sandbox.learning.dev", "--timeout", "60s"},
 		{"apply", "--server-side", "-k", "config/stages"},
 	} {
-		if err := sh(root, kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...); err != nil {
+		if err := sh(root, kubectlPath, append([]string{"--kubeconfig", kubeconfig}, args...)...); err != nil {
 			return fail(err)
 		}
 	}
@@ -226,4 +227,13 @@ func (o *operatorProcess) stop() {
 		<-o.exited
 	}
 	o.cmd = nil
+}
+
+// kubectl runs the toolchain's kubectl against the cluster and returns what it printed.
+func kubectl(args ...string) (string, error) {
+	cmd := exec.Command(kubectlPath, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
 }
