@@ -104,6 +104,13 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		setCondition(sb, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonNamespaceTerminating, terminating.Error())
 		return ctrl.Result{RequeueAfter: namespaceRecheck}, nil
 	}
+	if conflict, ok := errors.AsType[*namespaceConflictError](err); ok {
+		// Stalled until someone removes that namespace, which sends no event
+		// here: it is not the operator's, so it is not in its cache.
+		markStalled(sb, sandboxv1.ReasonNamespaceConflict, conflict.Error())
+		sb.Status.ObservedGeneration = sb.Generation
+		return ctrl.Result{RequeueAfter: namespaceConflictRecheck}, nil
+	}
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -280,8 +287,8 @@ func (r *LearningSandboxReconciler) ensureNamespace(ctx context.Context, sb *san
 		return "", &namespaceTerminatingError{msg: terminatingMessage(ns) + "; the sandbox is provisioned once it is gone"}
 	}
 	if !metav1.IsControlledBy(ns, sb) {
-		return "", r.stall(sb, sandboxv1.ReasonNamespaceConflict, fmt.Errorf(
-			"namespace %s exists and was not made for this sandbox, so it is left alone: delete or rename that namespace, or rename the sandbox", name))
+		return "", &namespaceConflictError{msg: fmt.Sprintf("namespace %s exists and was not made for this sandbox, "+
+			"so it is left alone: delete or rename that namespace, or rename the sandbox", name)}
 	}
 	sb.Status.Namespace = name
 	return name, nil
@@ -292,10 +299,19 @@ func (r *LearningSandboxReconciler) ensureNamespace(ctx context.Context, sb *san
 // whose events this sandbox does not receive.
 const namespaceRecheck = 10 * time.Second
 
+// namespaceConflictRecheck is how long to wait before looking again at a
+// namespace of the sandbox's name that was not made for it.
+const namespaceConflictRecheck = time.Minute
+
 // namespaceTerminatingError says that the sandbox's namespace is still terminating.
 type namespaceTerminatingError struct{ msg string }
 
 func (e *namespaceTerminatingError) Error() string { return e.msg }
+
+// namespaceConflictError says that the sandbox's namespace belongs to someone else.
+type namespaceConflictError struct{ msg string }
+
+func (e *namespaceConflictError) Error() string { return e.msg }
 
 // reportDeletion records, for a sandbox being deleted, what its namespace still waits for.
 func (r *LearningSandboxReconciler) reportDeletion(ctx context.Context, sb *sandboxv1.LearningSandbox) {
