@@ -49,8 +49,10 @@ build() {
     return 0
   fi
   say "Building $(basename "$out") $K8S_VERSION from $pkg (cold: several minutes; warm: seconds)"
+  local start=$SECONDS
   (cd "$MOD_DIR" && CGO_ENABLED=0 go build -trimpath -ldflags "$LDFLAGS" -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
+  say "Built $(basename "$out") in $((SECONDS - start))s"
 }
 
 build "$ENVTEST_DIR/kube-apiserver"          k8s.io/kubernetes/cmd/kube-apiserver
@@ -62,7 +64,9 @@ build "$EXTRA_DIR/kube-scheduler"            k8s.io/kubernetes/cmd/kube-schedule
 for tool in kwok kwokctl; do
   if [ ! -x "$KWOK_DIR/$tool" ]; then
     say "Building $tool $KWOK_VERSION"
+    start=$SECONDS
     GOBIN="$KWOK_DIR" CGO_ENABLED=0 go install "sigs.k8s.io/kwok/cmd/$tool@$KWOK_VERSION"
+    say "Built $tool in $((SECONDS - start))s"
   fi
 done
 
