@@ -48,7 +48,7 @@ build() {
   if [ -x "$out" ]; then
     return 0
   fi
-  say "Building $(basename "$out") $K8S_VERSION from $pkg (cold: several minutes; warm: seconds)"
+  say "Building $(basename "$out") from $pkg of Kubernetes $K8S_VERSION (cold: several minutes; warm: seconds)"
   local start=$SECONDS
   (cd "$MOD_DIR" && CGO_ENABLED=0 go build -trimpath -ldflags "$LDFLAGS" -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
