@@ -108,6 +108,9 @@ func main() {
 	flag.Var(&maxBudget.storage, "max-sandbox-storage",
 		"The most storage one sandbox may claim (e.g. 20Gi); unset: no maximum.")
 	flag.Var(&maxBudget.pods, "max-sandbox-pods", "The most pods one sandbox may run; unset: no maximum.")
+	var cohortLeadTime time.Duration
+	flag.DurationVar(&cohortLeadTime, "cohort-lead-time", time.Hour,
+		"How long before a cohort's spec.startsAt its sandboxes are created, so that they are ready when the class starts.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -167,6 +170,17 @@ func main() {
 		MaxTTL:    maxTTL,
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: concurrency}); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "learningsandbox")
+		os.Exit(1)
+	}
+	if err := (&controller.LearningCohortReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("learning-sandbox-operator"),
+		Settings:  settings,
+		LeadTime:  cohortLeadTime,
+	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: concurrency}); err != nil {
+		setupLog.Error(err, "Failed to create controller", "controller", "learningcohort")
 		os.Exit(1)
 	}
 	// +kubebuilder:scaffold:builder

@@ -52,7 +52,7 @@ up() {
   say "Installing the CRDs, the learner ClusterRole and the built-in stage catalog"
   k apply --server-side --force-conflicts -f config/crd/bases
   k apply --server-side --force-conflicts -k config/learner
-  k wait --for condition=Established crd/learningsandboxes.sandbox.learning.dev crd/roadmapstages.sandbox.learning.dev --timeout 60s
+  k wait --for condition=Established crd/learningsandboxes.sandbox.learning.dev crd/roadmapstages.sandbox.learning.dev crd/learningcohorts.sandbox.learning.dev --timeout 60s
   k apply --server-side --force-conflicts -k config/stages
 
   stop_operator
@@ -63,14 +63,17 @@ up() {
   say "Applying the sample sandboxes (config/samples)"
   k apply -k config/samples
 
-  say "Waiting until every sample sandbox is Ready"
-  if ! k wait --for condition=Ready learningsandboxes --all --timeout 300s; then
-    k get learningsandboxes
-    echo "Not every sandbox became Ready; the operator's log is $LOG" >&2
+  say "Waiting until the sample class and every sample sandbox are Ready"
+  if ! k wait --for condition=Ready learningcohorts --all --timeout 300s ||
+     ! k wait --for condition=Ready learningsandboxes --all --timeout 300s; then
+    k get learningcohorts,learningsandboxes
+    echo "Not everything became Ready; the operator's log is $LOG" >&2
     exit 1
   fi
 
-  say "Sandboxes"
+  say "Classes and sandboxes"
+  k get learningcohorts
+  echo
   k get learningsandboxes
   sb=fall26-ada
   ns=$(k get learningsandbox "$sb" -o jsonpath='{.status.namespace}')
@@ -85,7 +88,8 @@ up() {
 The cluster and the operator keep running. To use them:
   export KUBECONFIG=$KUBECONFIG
   alias kubectl=$KUBECTL   # the kubectl ${K8S_VERSION} that the toolchain built
-  kubectl get learningsandboxes,roadmapstages
+  kubectl get learningcohorts,learningsandboxes,roadmapstages
+  kubectl get secret spring27-roster -n default -o jsonpath='{.data.roster\.csv}' | base64 -d
   kubectl describe learningsandbox fall26-ada
   tail -f $LOG   # the operator's log
 To stop everything and remove what the demo made:

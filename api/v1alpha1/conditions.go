@@ -71,6 +71,8 @@ const (
 	ReasonScheduled         = "Scheduled"
 	ReasonEnded             = "Ended"
 	ReasonSandboxConflict   = "SandboxConflict"
+	ReasonSandboxesFailed   = "SandboxesFailed"
+	ReasonExportConflict    = "ExportConflict"
 	ReasonSandboxesCreated  = "SandboxesCreated"
 	ReasonSandboxesDeleted  = "SandboxesDeleted"
 )

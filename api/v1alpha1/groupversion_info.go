@@ -17,6 +17,7 @@ limitations under the License.
 // Package v1alpha1 contains API Schema definitions for the sandbox v1alpha1 API group.
 // +kubebuilder:object:generate=true
 // +groupName=sandbox.learning.dev
+// +kubebuilder:ac:generate=true
 package v1alpha1
 
 import (

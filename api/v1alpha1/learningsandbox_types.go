@@ -53,6 +53,7 @@ type LearningSandboxSpec struct {
 	// stack again from scratch, once per new value.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:XValidation:rule="self >= oldSelf",message="resetGeneration only goes up: set it to a higher number to reset again"
+	// +kubebuilder:default=0
 	// +optional
 	ResetGeneration int64 `json:"resetGeneration,omitempty"`
 

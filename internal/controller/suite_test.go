@@ -17,7 +17,9 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,8 +31,10 @@ import (
 	"go.uber.org/zap/zapcore"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -40,7 +44,6 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	"sigs.k8s.io/yaml"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
@@ -49,10 +52,11 @@ import (
 // The suite runs one real kube-apiserver and etcd (envtest) and one manager
 // with the sandbox controller, as the operator runs it, for every test.
 var (
-	k8sClient client.Client // the test's own client: uncached, not counted
-	testClock *clocktesting.FakeClock
-	writes    = &writeRecorder{}
-	settings  = stack.DefaultSettings()
+	k8sClient  client.Client // the test's own client: uncached, not counted
+	restConfig *rest.Config  // the admin config of k8sClient, for clients that impersonate a learner
+	testClock  *clocktesting.FakeClock
+	writes     = &writeRecorder{}
+	settings   = stack.DefaultSettings()
 )
 
 func TestMain(m *testing.M) {
@@ -85,6 +89,7 @@ func run(m *testing.M) int {
 		}
 	}()
 
+	restConfig = cfg
 	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "creating the test client: %v\n", err)
@@ -128,6 +133,18 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "setting up the controller: %v\n", err)
 		return 1
 	}
+	if err := (&LearningCohortReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("learning-sandbox-operator"),
+		Settings:  settings,
+		LeadTime:  cohortLeadTime,
+		Clock:     testClock,
+	}).SetupWithManager(mgr, Options{MaxConcurrentReconciles: 2}); err != nil {
+		fmt.Fprintf(os.Stderr, "setting up the cohort controller: %v\n", err)
+		return 1
+	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
 	defer func() {
@@ -140,22 +157,16 @@ func run(m *testing.M) int {
 // operatorUser is the operator's ServiceAccount as `make deploy` creates it.
 const operatorUser = "system:serviceaccount:learning-sandbox-operator-system:learning-sandbox-operator-controller-manager"
 
-// installRBAC creates the operator's generated ClusterRole, bound to
-// operatorUser, and the learner ClusterRole.
+// installRBAC creates what `make install` and `make deploy` would: the
+// operator's generated ClusterRole, bound to operatorUser, and config/learner
+// (the learner ClusterRole and the admission policy against long-lived tokens).
 func installRBAC(ctx context.Context) error {
 	for _, path := range []string{
 		filepath.Join("..", "..", "config", "rbac", "role.yaml"),
 		filepath.Join("..", "..", "config", "learner", "learner_role.yaml"),
+		filepath.Join("..", "..", "config", "learner", "no_long_lived_tokens.yaml"),
 	} {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		role := &rbacv1.ClusterRole{}
-		if err := yaml.Unmarshal(raw, role); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if err := k8sClient.Create(ctx, role); err != nil {
+		if err := createFromFile(ctx, path); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -164,6 +175,30 @@ func installRBAC(ctx context.Context) error {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "manager-role"},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: operatorUser}},
 	})
+}
+
+// createFromFile creates every object of a YAML file of one or more documents.
+func createFromFile(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	decoder := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	for {
+		obj := &unstructured.Unstructured{}
+		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if len(obj.Object) == 0 {
+			continue
+		}
+		if err := k8sClient.Create(ctx, obj); err != nil {
+			return err
+		}
+	}
 }
 
 // builtAssets is the directory of the envtest binaries under bin/k8s, or "".

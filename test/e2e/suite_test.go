@@ -95,7 +95,8 @@ func run(m *testing.M) int {
 	for _, args := range [][]string{
 		{"apply", "--server-side", "-f", "config/crd/bases"},
 		{"apply", "--server-side", "-k", "config/learner"},
-		{"wait", "--for", "condition=Established", "crd/learningsandboxes.sandbox.learning.dev", "crd/roadmapstages.sandbox.learning.dev", "--timeout", "60s"},
+		{"wait", "--for", "condition=Established", "crd/learningsandboxes.sandbox.learning.dev",
+			"crd/roadmapstages.sandbox.learning.dev", "crd/learningcohorts.sandbox.learning.dev", "--timeout", "60s"},
 		{"apply", "--server-side", "-k", "config/stages"},
 	} {
 		if err := sh(root, kubectlPath, append([]string{"--kubeconfig", kubeconfig}, args...)...); err != nil {
