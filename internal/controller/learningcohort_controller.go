@@ -28,7 +28,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -87,7 +86,7 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			markCohortFailed(cohort, retErr)
 		}
 		r.recordCohortEvents(original, cohort)
-		if err := r.patchCohortStatus(ctx, original, cohort); err != nil {
+		if err := patchStatus(ctx, r.Client, original, cohort); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
 	}()
@@ -515,12 +514,8 @@ func (r *LearningCohortReconciler) recordCohortEvents(before, after *sandboxv1.L
 				"Sandbox %s exists and belongs to someone else, so it is left alone: delete it, or rename the learner", name)
 		}
 	}
-	now := apimeta.FindStatusCondition(after.Status.Conditions, sandboxv1.ReadyCondition)
+	now := readyChanged(before, after)
 	if now == nil {
-		return
-	}
-	was := apimeta.FindStatusCondition(before.Status.Conditions, sandboxv1.ReadyCondition)
-	if was != nil && was.Status == now.Status && was.Reason == now.Reason {
 		return
 	}
 	eventType := corev1.EventTypeNormal
@@ -530,17 +525,6 @@ func (r *LearningCohortReconciler) recordCohortEvents(before, after *sandboxv1.L
 		eventType = corev1.EventTypeWarning
 	}
 	r.Recorder.Eventf(after, nil, eventType, now.Reason, "Reconcile", "%s", now.Message)
-}
-
-// patchCohortStatus writes the status, only if it changed.
-func (r *LearningCohortReconciler) patchCohortStatus(ctx context.Context, original, c *sandboxv1.LearningCohort) error {
-	if equality.Semantic.DeepEqual(original.Status, c.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, c, client.MergeFrom(original)); err != nil {
-		return client.IgnoreNotFound(fmt.Errorf("patching status: %w", err))
-	}
-	return nil
 }
 
 // abbreviate lists a few names, and how many more there are.

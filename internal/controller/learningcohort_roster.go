@@ -116,7 +116,7 @@ func (r *LearningCohortReconciler) exportRoster(ctx context.Context, c *sandboxv
 		if !metav1.IsControlledBy(existing, c) {
 			err := fmt.Errorf("secret %s exists and was not made for this cohort, so the roster is not written there: "+
 				"delete that Secret, or set spec.export.name to another name", key)
-			markCohortStalled(c, sandboxv1.ReasonExportConflict, err.Error())
+			markStalled(c, sandboxv1.ReasonExportConflict, err.Error())
 			c.Status.ObservedGeneration = c.Generation
 			return reconcile.TerminalError(err)
 		}

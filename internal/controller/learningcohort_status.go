@@ -114,30 +114,11 @@ func (s learnerSandbox) whyNotReady() (string, string) {
 	return c.Reason, c.Message
 }
 
-// setCohortCondition sets one condition for the cohort's current generation.
-func setCohortCondition(c *sandboxv1.LearningCohort, typ string, status metav1.ConditionStatus, reason, message string) {
-	apimeta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{
-		Type:               typ,
-		Status:             status,
-		Reason:             reason,
-		Message:            message,
-		ObservedGeneration: c.Generation,
-	})
-}
-
-// markCohortStalled says the cohort cannot progress until its spec or its
-// surroundings change, and why.
-func markCohortStalled(c *sandboxv1.LearningCohort, reason, message string) {
-	setCohortCondition(c, sandboxv1.StalledCondition, metav1.ConditionTrue, reason, message)
-	setCohortCondition(c, sandboxv1.ReadyCondition, metav1.ConditionFalse, reason, message)
-	apimeta.RemoveStatusCondition(&c.Status.Conditions, sandboxv1.ReconcilingCondition)
-}
-
 // markCohortProgressing says the cohort is on its way, and to what.
 func markCohortProgressing(c *sandboxv1.LearningCohort, reason, message string) {
-	setCohortCondition(c, sandboxv1.ReadyCondition, metav1.ConditionFalse, reason, message)
-	setCohortCondition(c, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, reason, message)
-	apimeta.RemoveStatusCondition(&c.Status.Conditions, sandboxv1.StalledCondition)
+	setCondition(c, sandboxv1.ReadyCondition, metav1.ConditionFalse, reason, message)
+	setCondition(c, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, reason, message)
+	removeCondition(c, sandboxv1.StalledCondition)
 }
 
 // markCohortFailed says a reconcile failed on something that may pass on a retry.
@@ -162,9 +143,9 @@ func markCohortScheduled(c *sandboxv1.LearningCohort, createFrom time.Time) {
 	clearSandboxCounts(c)
 	msg := fmt.Sprintf("The class starts at %s: its sandboxes are created from %s",
 		c.Spec.StartsAt.UTC().Format(time.RFC3339), createFrom.UTC().Format(time.RFC3339))
-	setCohortCondition(c, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonScheduled, msg)
-	apimeta.RemoveStatusCondition(&c.Status.Conditions, sandboxv1.ReconcilingCondition)
-	apimeta.RemoveStatusCondition(&c.Status.Conditions, sandboxv1.StalledCondition)
+	setCondition(c, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonScheduled, msg)
+	removeCondition(c, sandboxv1.ReconcilingCondition)
+	removeCondition(c, sandboxv1.StalledCondition)
 }
 
 // markCohortEnded says the class is over: remaining sandboxes are still being deleted.
@@ -174,7 +155,7 @@ func markCohortEnded(c *sandboxv1.LearningCohort, remaining int) {
 	if remaining > 0 {
 		msg = fmt.Sprintf("The class ended at %s: its %d sandboxes are being deleted", c.Spec.EndsAt.UTC().Format(time.RFC3339), remaining)
 	}
-	markCohortStalled(c, sandboxv1.ReasonEnded, msg)
+	markStalled(c, sandboxv1.ReasonEnded, msg)
 }
 
 // setCohortSandboxes records what the cohort observed of its learners'
@@ -239,7 +220,7 @@ func setCohortSandboxes(c *sandboxv1.LearningCohort, sandboxes []learnerSandbox,
 	switch {
 	case len(conflicts) > 0:
 		names := conflicts[:min(len(conflicts), maxNotReadyListed)]
-		markCohortStalled(c, sandboxv1.ReasonSandboxConflict, fmt.Sprintf(
+		markStalled(c, sandboxv1.ReasonSandboxConflict, fmt.Sprintf(
 			"%d sandboxes of the roster exist and belong to someone else, so they are left alone: %s; "+
 				"delete them, or rename those learners", len(conflicts), strings.Join(names, ", ")))
 	case ready == learners && updated == learners:
@@ -250,9 +231,9 @@ func setCohortSandboxes(c *sandboxv1.LearningCohort, sandboxes []learnerSandbox,
 		case suspended == learners:
 			reason, msg = sandboxv1.ReasonSuspended, fmt.Sprintf("All %d sandboxes are suspended: every workload is scaled to zero, data is kept", learners)
 		}
-		setCohortCondition(c, sandboxv1.ReadyCondition, metav1.ConditionTrue, reason, msg)
-		apimeta.RemoveStatusCondition(&c.Status.Conditions, sandboxv1.ReconcilingCondition)
-		apimeta.RemoveStatusCondition(&c.Status.Conditions, sandboxv1.StalledCondition)
+		setCondition(c, sandboxv1.ReadyCondition, metav1.ConditionTrue, reason, msg)
+		removeCondition(c, sandboxv1.ReconcilingCondition)
+		removeCondition(c, sandboxv1.StalledCondition)
 	case progressing == 0 && notReadyCount > 0:
 		// Nothing moves: what is not ready failed or expired, and a rollout
 		// waits for the failed ones.
@@ -264,7 +245,7 @@ func setCohortSandboxes(c *sandboxv1.LearningCohort, sandboxes []learnerSandbox,
 		if outdated > 0 {
 			msg += fmt.Sprintf("the rollout waits for them with %d of %d updated; ", updated, learners)
 		}
-		markCohortStalled(c, reason, fmt.Sprintf("%s%d of %d sandboxes ready; not ready: %s", msg, ready, learners, waitingFor))
+		markStalled(c, reason, fmt.Sprintf("%s%d of %d sandboxes ready; not ready: %s", msg, ready, learners, waitingFor))
 	case outdated > 0:
 		markCohortProgressing(c, sandboxv1.ReasonRollingOut, fmt.Sprintf(
 			"Rolling out stage %s and the template, %d sandboxes at a time: %d of %d updated, %d of %d ready; waiting for %s",

@@ -224,7 +224,7 @@ func TestSetCohortSandboxes(t *testing.T) {
 			c := &sandboxv1.LearningCohort{ObjectMeta: metav1.ObjectMeta{Name: "fall26", Generation: 5}}
 			c.Spec.Stage = "apis"
 			// A condition of an earlier reconcile, which the new ones replace.
-			setCohortCondition(c, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonProgressing, "before")
+			setCondition(c, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonProgressing, "before")
 
 			setCohortSandboxes(c, tt.sandboxes, 2)
 

@@ -25,7 +25,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -77,7 +76,7 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	defer func() {
 		r.finishStatus(sb, retErr)
 		r.recordTransition(original, sb)
-		if err := r.patchStatus(ctx, original, sb); err != nil {
+		if err := patchStatus(ctx, r.Client, original, sb); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
 	}()
@@ -186,12 +185,8 @@ func (r *LearningSandboxReconciler) finishStatus(sb *sandboxv1.LearningSandbox, 
 // recordTransition emits an event when the Ready condition changes, so that
 // `kubectl events` tells the sandbox's story without an event per reconcile.
 func (r *LearningSandboxReconciler) recordTransition(before, after *sandboxv1.LearningSandbox) {
-	now := apimeta.FindStatusCondition(after.Status.Conditions, sandboxv1.ReadyCondition)
+	now := readyChanged(before, after)
 	if now == nil {
-		return
-	}
-	was := apimeta.FindStatusCondition(before.Status.Conditions, sandboxv1.ReadyCondition)
-	if was != nil && was.Status == now.Status && was.Reason == now.Reason {
 		return
 	}
 	eventType := corev1.EventTypeNormal
@@ -199,17 +194,6 @@ func (r *LearningSandboxReconciler) recordTransition(before, after *sandboxv1.Le
 		eventType = corev1.EventTypeWarning
 	}
 	r.Recorder.Eventf(after, nil, eventType, now.Reason, "Reconcile", "%s", now.Message)
-}
-
-// patchStatus writes the status, only if it changed.
-func (r *LearningSandboxReconciler) patchStatus(ctx context.Context, original, sb *sandboxv1.LearningSandbox) error {
-	if equality.Semantic.DeepEqual(original.Status, sb.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, sb, client.MergeFrom(original)); err != nil {
-		return client.IgnoreNotFound(fmt.Errorf("patching status: %w", err))
-	}
-	return nil
 }
 
 // reconcileExpiry sets status.expiresAt from spec.ttl and deletes the sandbox

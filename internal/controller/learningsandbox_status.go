@@ -31,31 +31,12 @@ import (
 // maxNotReadyListed bounds how many waiting components the Ready message names.
 const maxNotReadyListed = 5
 
-// setCondition sets one condition for the sandbox's current generation.
-func setCondition(sb *sandboxv1.LearningSandbox, typ string, status metav1.ConditionStatus, reason, message string) {
-	apimeta.SetStatusCondition(&sb.Status.Conditions, metav1.Condition{
-		Type:               typ,
-		Status:             status,
-		Reason:             reason,
-		Message:            message,
-		ObservedGeneration: sb.Generation,
-	})
-}
-
-// markStalled says the sandbox cannot progress until its spec or its
-// surroundings change, and why.
-func markStalled(sb *sandboxv1.LearningSandbox, reason, message string) {
-	setCondition(sb, sandboxv1.StalledCondition, metav1.ConditionTrue, reason, message)
-	setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, reason, message)
-	apimeta.RemoveStatusCondition(&sb.Status.Conditions, sandboxv1.ReconcilingCondition)
-}
-
 // markFailed says a reconcile failed on something that may pass on a retry.
 func markFailed(sb *sandboxv1.LearningSandbox, err error) {
 	msg := err.Error()
 	setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonReconciliationFailed, msg)
 	setCondition(sb, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonReconciliationFailed, msg)
-	apimeta.RemoveStatusCondition(&sb.Status.Conditions, sandboxv1.StalledCondition)
+	removeCondition(sb, sandboxv1.StalledCondition)
 }
 
 // setComponents records the observed components and sets Ready and
@@ -75,7 +56,7 @@ func setComponents(sb *sandboxv1.LearningSandbox, components []sandboxv1.Compone
 	sb.Status.ReadyComponents = ready
 	sb.Status.TotalComponents = total
 	sb.Status.ComponentsReady = fmt.Sprintf("%d/%d", ready, total)
-	apimeta.RemoveStatusCondition(&sb.Status.Conditions, sandboxv1.StalledCondition)
+	removeCondition(sb, sandboxv1.StalledCondition)
 
 	if ready == total {
 		reason, msg := sandboxv1.ReasonAllComponentsReady, fmt.Sprintf("All %d components are ready", total)
@@ -83,7 +64,7 @@ func setComponents(sb *sandboxv1.LearningSandbox, components []sandboxv1.Compone
 			reason, msg = sandboxv1.ReasonSuspended, "Suspended: every workload is scaled to zero, data is kept"
 		}
 		setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionTrue, reason, msg)
-		apimeta.RemoveStatusCondition(&sb.Status.Conditions, sandboxv1.ReconcilingCondition)
+		removeCondition(sb, sandboxv1.ReconcilingCondition)
 		return
 	}
 	if len(waiting) > maxNotReadyListed {
