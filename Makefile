@@ -94,6 +94,7 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 	"$(GOLANGCI_LINT)" config verify
 
 include hack/sampleapp.mk
+include hack/bench.mk
 
 ##@ Build
 
