@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -286,7 +287,7 @@ func (r *LearningCohortReconciler) applySandboxes(ctx context.Context, c *sandbo
 		canCreate = false
 	}
 	slots := maxUnavailable(c) - inUpdate
-	var created []string
+	var missing []*learnerSandbox
 	for i := range out {
 		s := &out[i]
 		desired := desiredSandboxSpec(c, s.learner)
@@ -296,11 +297,7 @@ func (r *LearningCohortReconciler) applySandboxes(ctx context.Context, c *sandbo
 				s.state = stateExpired
 				continue
 			}
-			if _, err := r.applySandbox(ctx, c, s.name, desired, nil); err != nil {
-				return nil, err
-			}
-			s.state, s.updated = statePending, true
-			created = append(created, s.name)
+			missing = append(missing, s)
 		case stateObserved:
 			spec := desired
 			if !s.updated {
@@ -321,12 +318,44 @@ func (r *LearningCohortReconciler) applySandboxes(ctx context.Context, c *sandbo
 			}
 		}
 	}
-	if len(created) > 0 {
-		ctrl.LoggerFrom(ctx).Info("Created sandboxes", "sandboxes", len(created))
-		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, sandboxv1.ReasonSandboxesCreated, "Create",
-			"Created %d sandboxes: %s", len(created), abbreviate(created))
+	if err := r.createSandboxes(ctx, c, missing); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// createWorkers bounds how many sandboxes of a class are created at once: a
+// class of hundreds is written in parallel, as a kubectl apply of as many
+// manifests would be, within the client's rate limit.
+const createWorkers = 8
+
+// createSandboxes creates the sandboxes of the learners who have none yet.
+func (r *LearningCohortReconciler) createSandboxes(ctx context.Context, c *sandboxv1.LearningCohort, missing []*learnerSandbox) error {
+	if len(missing) == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(createWorkers)
+	for _, s := range missing {
+		g.Go(func() error {
+			if _, err := r.applySandbox(gctx, c, s.name, desiredSandboxSpec(c, s.learner), nil); err != nil {
+				return err
+			}
+			s.state, s.updated = statePending, true
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	created := make([]string, 0, len(missing))
+	for _, s := range missing {
+		created = append(created, s.name)
+	}
+	ctrl.LoggerFrom(ctx).Info("Created sandboxes", "sandboxes", len(created))
+	r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, sandboxv1.ReasonSandboxesCreated, "Create",
+		"Created %d sandboxes: %s", len(created), abbreviate(created))
+	return nil
 }
 
 // observeSandbox reads a learner's sandbox from the cache and says where it stands.
