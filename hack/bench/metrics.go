@@ -227,7 +227,6 @@ func (r requests) String() string {
 // memory is what the sampler saw of the operator's memory in a window.
 type memory struct {
 	peakHeap, peakRSS, lastHeap uint64
-	samples                     int
 }
 
 // memSampler samples the operator's heap (from its metrics) and RSS (from
@@ -271,7 +270,6 @@ func (s *memSampler) sample(ctx context.Context) {
 	rss, hwm := procMemory(pid)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.window.samples++
 	s.window.lastHeap = heap
 	s.window.peakHeap = max(s.window.peakHeap, heap)
 	s.window.peakRSS = max(s.window.peakRSS, rss, hwm)

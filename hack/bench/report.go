@@ -138,6 +138,7 @@ func (r *report) details(b *strings.Builder) {
 		row := func(measure, format string, args ...any) {
 			fmt.Fprintf(b, "| %s | %s | %s |\n", name, measure, fmt.Sprintf(format, args...))
 		}
+		row("the operator's controllers", "%s", strings.Join(res.controllers, ", "))
 		row("creates of the sandboxes returned after; every sandbox existed after", "%s; %s",
 			fmtDur(res.tCreate), fmtDur(res.tSandboxes))
 		row("operator requests until T_objects", "%s", res.toObjects)

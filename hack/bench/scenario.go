@@ -19,19 +19,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -501,74 +496,4 @@ func (r *run) unrelated(ctx context.Context) error {
 	}
 	r.res.unrelatedWrites = requestsOf(after).since(requestsOf(before))
 	return nil
-}
-
-// startProfiles, with -pprof, profiles the first seconds of a phase: the API
-// server's CPU and, when the operator runs, its CPU, and its goroutines ten
-// seconds in.
-func (r *run) startProfiles(ctx context.Context, phase string) *sync.WaitGroup {
-	var wg sync.WaitGroup
-	if r.env.cfg.pprofDir == "" {
-		return &wg
-	}
-	seconds := r.env.cfg.pprofSeconds
-	wg.Go(func() {
-		r.saveAPIServerProfile(ctx, "/debug/pprof/profile?seconds="+strconv.Itoa(seconds), phase+"-apiserver-cpu.pprof")
-	})
-	wg.Go(func() {
-		if pause(ctx, 10*time.Second) == nil {
-			r.saveAPIServerProfile(ctx, "/debug/pprof/goroutine?debug=1", phase+"-apiserver-goroutine.txt")
-		}
-	})
-	if r.op.pid() == 0 {
-		return &wg
-	}
-	wg.Go(func() {
-		r.saveProfile(ctx, fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds), phase+"-operator-cpu.pprof")
-	})
-	wg.Go(func() {
-		if pause(ctx, 10*time.Second) == nil {
-			r.saveProfile(ctx, "/debug/pprof/goroutine?debug=1", phase+"-operator-goroutine.txt")
-		}
-	})
-	return &wg
-}
-
-// saveAPIServerProfile fetches a profile of the API server (its /debug/pprof,
-// open to the cluster's admin) into the -pprof directory.
-func (r *run) saveAPIServerProfile(ctx context.Context, pathAndQuery, file string) {
-	clientset, err := kubernetes.NewForConfig(r.cluster.rest)
-	if err != nil {
-		logf("Profile %s: %v", file, err)
-		return
-	}
-	path, query, _ := strings.Cut(pathAndQuery, "?")
-	req := clientset.Discovery().RESTClient().Get().AbsPath(path)
-	if key, value, ok := strings.Cut(query, "="); ok {
-		req = req.Param(key, value)
-	}
-	raw, err := req.DoRaw(ctx)
-	if err != nil {
-		logf("Profile %s: %v", file, err)
-		return
-	}
-	out := filepath.Join(r.env.cfg.pprofDir, r.sc.slug()+"-"+file)
-	if err := os.WriteFile(out, raw, 0o644); err != nil {
-		logf("Profile %s: %v", file, err)
-		return
-	}
-	logf("Wrote %s", out)
-}
-
-// saveProfile fetches a profile into the -pprof directory, as <scenario>-<file>.
-func (r *run) saveProfile(ctx context.Context, path, file string) {
-	if r.op.pprofAddr == "" {
-		return
-	}
-	out := filepath.Join(r.env.cfg.pprofDir, r.sc.slug()+"-"+file)
-	if err := r.op.saveProfile(ctx, path, out); err != nil {
-		logf("Profile %s: %v", file, err)
-		return
-	}
-	logf("Wrote %s", out)
 }
