@@ -138,13 +138,10 @@ type baseline struct {
 // creates, workers at a time, through a client with the operator's QPS and
 // burst, and waits until the tracker has seen them all.
 func runBaseline(ctx context.Context, r *run) (baseline, error) {
-	n, e := r.sc.n, r.env
-	stacks := make([][]client.Object, n)
-	for i := range stacks {
-		var err error
-		if stacks[i], err = rawStack(r.scheme, e.stage, fmt.Sprintf("raw-%05d", i+1), e.cfg.headless); err != nil {
-			return baseline{}, err
-		}
+	e := r.env
+	stacks, err := rawStacks(r)
+	if err != nil {
+		return baseline{}, err
 	}
 	cfg := rest.CopyConfig(r.cluster.rest)
 	cfg.QPS, cfg.Burst = float32(e.cfg.qps), e.cfg.burst
@@ -155,7 +152,7 @@ func runBaseline(ctx context.Context, r *run) (baseline, error) {
 	r.expectObjects(rawManagedBy)
 	cpu0, api0 := snapshotCPU(r.cluster, r.op), r.apiSnapshot(ctx)
 	logf("Baseline: creating %d objects of %d sandboxes, %d writers, qps %g burst %d",
-		n*e.objectsPerSandbox(), n, e.cfg.concurrency, e.cfg.qps, e.cfg.burst)
+		r.sc.n*e.objectsPerSandbox(), r.sc.n, e.cfg.concurrency, e.cfg.qps, e.cfg.burst)
 	profiles := r.startProfiles(ctx, "baseline")
 	defer profiles.Wait()
 	defer r.tracker.logProgress(ctx, rawManagedBy, "baseline objects")()
@@ -172,6 +169,19 @@ func runBaseline(ctx context.Context, r *run) (baseline, error) {
 	b.api = r.apiSnapshot(ctx).since(api0)
 	b.perKind = r.kindTimes(rawManagedBy, start)
 	return b, nil
+}
+
+// rawStacks renders, before anything is timed, the stacks the baseline creates.
+func rawStacks(r *run) ([][]client.Object, error) {
+	stacks := make([][]client.Object, r.sc.n)
+	for i := range stacks {
+		var err error
+		name := fmt.Sprintf("raw-%05d", i+1)
+		if stacks[i], err = rawStack(r.scheme, r.env.stage, name, r.env.cfg.headless); err != nil {
+			return nil, err
+		}
+	}
+	return stacks, nil
 }
 
 // createAll creates each stack's objects in order, workers stacks at a time,

@@ -123,7 +123,8 @@ func parseFlags() config {
 	flag.StringVar(&cfg.pprofDir, "pprof", "",
 		"Diagnose: build the manager with pprof and client rate-limiter metrics (a build overlay, no source change), "+
 			"and write CPU, goroutine and heap profiles of each scenario to this directory.")
-	flag.IntVar(&cfg.pprofSeconds, "pprof-seconds", 30, "How long the CPU profile of provisioning runs.")
+	flag.IntVar(&cfg.pprofSeconds, "pprof-seconds", 30,
+		"How long the CPU profiles of the baseline and of provisioning run.")
 	flag.Parse()
 	cfg.sizes, cfg.cohorts = sizes, cohorts
 	return cfg
