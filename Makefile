@@ -56,8 +56,8 @@ fmt: ## Run go fmt against code.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## Run go vet against code.
-	go vet ./...
+vet: ## Run go vet against code (the e2e suite, behind its build tag, too).
+	go vet -tags e2e ./...
 
 .PHONY: test
 test: manifests generate fmt vet envtest-assets test-services ## Run the unit and envtest tests (offline; builds the control plane on first use).
@@ -70,8 +70,13 @@ test-services: ## Make sure the servers that tests start (PostgreSQL, Redis, ngi
 # The e2e suite runs on a local cluster of the toolchain's own binaries with
 # KWOK's fake nodes (hack/local-cluster.sh): no Docker, no download.
 .PHONY: test-e2e
+# E2E_DIR holds the suite's cluster and operator; the trap removes them also
+# when the suite dies before its own clean-up runs (a timeout, Ctrl-C), unless
+# E2E_KEEP is set to keep them for a look.
+E2E_DIR ?= $(LOCALBIN)/e2e
 test-e2e: manifests generate fmt vet controlplane ## Run the e2e tests on a local simulated cluster (started and removed by the suite).
-	go test -tags=e2e ./test/e2e/ -count=1 -timeout 20m -v
+	@trap '[ -n "$$E2E_KEEP" ] || { pkill -f "^$(E2E_DIR)/manager" || true; bash hack/local-cluster.sh down learning-sandbox-e2e "$(E2E_DIR)" >/dev/null 2>&1 || true; }' EXIT; \
+	E2E_WORKDIR="$(E2E_DIR)" go test -tags=e2e ./test/e2e/ -count=1 -timeout 20m -v
 
 .PHONY: demo
 demo: manifests generate build controlplane ## Run the operator end to end on a local simulated cluster, with sample sandboxes.
@@ -137,10 +142,12 @@ docker-buildx: ## Build and push docker image for the manager for cross-platform
 	rm Dockerfile.cross
 
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Generate one YAML with the CRDs, the learner ClusterRole and the operator (the stage catalog is config/stages).
+build-installer: manifests generate kustomize ## Generate dist/install.yaml (CRDs, learner fences, the operator) and dist/catalog.yaml (the stage catalog).
 	mkdir -p dist
 	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
 	{ "$(KUSTOMIZE)" build config/learner; echo "---"; "$(KUSTOMIZE)" build config/default; } > dist/install.yaml
+	# Apart, since a RoadmapStage can only be applied once its CRD is established.
+	"$(KUSTOMIZE)" build config/stages > dist/catalog.yaml
 
 ##@ Deployment
 

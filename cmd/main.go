@@ -160,6 +160,10 @@ func main() {
 		setupLog.Error(err, "Failed to read the API server's certificate authority")
 		os.Exit(1)
 	}
+	if learnerServer == "" && os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		setupLog.Info("Learners' kubeconfigs point at the in-cluster API server address, which learners outside "+
+			"the cluster cannot reach: set --learner-api-server", "server", access.Server)
+	}
 	if err := (&controller.LearningSandboxReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),

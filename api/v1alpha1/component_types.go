@@ -45,6 +45,7 @@ const (
 // Component is one piece of a stage's stack.
 // +kubebuilder:validation:XValidation:rule="self.type == 'Container' ? has(self.container) : !has(self.container)",message="container is set for type Container and only there: add container.image and container.ports to a Container component, or remove container from a built-in type"
 // +kubebuilder:validation:XValidation:rule="!has(self.storage) && !has(self.storageClassName) && !has(self.ephemeral) || self.type == 'Postgres'",message="storage, storageClassName and ephemeral are only for Postgres components: remove them, or use type Postgres"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Container' || !has(self.image)",message="a Container component takes its image from container.image: move image there"
 // +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.type != 'Postgres' || self.replicas <= 1",message="a Postgres component runs a single server: set replicas to 0 or 1"
 // +kubebuilder:validation:XValidation:rule="!has(self.storage) || (type(self.storage) == int ? self.storage > 0 : quantity(self.storage).isGreaterThan(quantity('0')))",message="storage is a positive quantity, for example 2Gi",fieldPath=".storage"
 type Component struct {

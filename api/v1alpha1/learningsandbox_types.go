@@ -88,6 +88,7 @@ type Learner struct {
 	// +kubebuilder:validation:MaxItems=20
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.all(u, !u.startsWith('system:'))",message="users cannot name a system: user (such as system:anonymous or a ServiceAccount): name the learner's own user, as the cluster authenticates them"
 	// +optional
 	Users []string `json:"users,omitempty"`
 
@@ -96,6 +97,7 @@ type Learner struct {
 	// +kubebuilder:validation:MaxItems=20
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.all(g, !g.startsWith('system:'))",message="groups cannot name a system: group (such as system:authenticated, which is everyone): name a group of learners"
 	// +optional
 	Groups []string `json:"groups,omitempty"`
 }

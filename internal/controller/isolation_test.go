@@ -347,20 +347,43 @@ func tokenClaims(g Gomega, token string) jwtClaims {
 	return c
 }
 
-// learnerKubeconfig reads the kubeconfig the operator wrote for a sandbox:
-// its bytes, its token and the Secret's token-expires-at annotation.
-func learnerKubeconfig(g Gomega, ns string) (kubeconfig []byte, token, expiresAt string) {
+// kubeconfigToken is what the operator wrote for a sandbox's learner: the
+// kubeconfig, its token, and the Secret's token-issued-at and token-expires-at.
+type kubeconfigToken struct {
+	kubeconfig      []byte
+	token           string
+	issued, expires time.Time
+}
+
+// learnerKubeconfig reads the kubeconfig the operator wrote for a sandbox.
+func learnerKubeconfig(g Gomega, ns string) kubeconfigToken {
 	secret := &corev1.Secret{}
 	g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: KubeconfigSecretName}, secret)).To(Succeed())
-	kubeconfig = secret.Data["kubeconfig"]
-	g.Expect(kubeconfig).NotTo(BeEmpty())
-	cfg, err := clientcmd.Load(kubeconfig)
+	kc := kubeconfigToken{kubeconfig: secret.Data["kubeconfig"]}
+	g.Expect(kc.kubeconfig).NotTo(BeEmpty())
+	cfg, err := clientcmd.Load(kc.kubeconfig)
 	g.Expect(err).NotTo(HaveOccurred())
 	current := cfg.Contexts[cfg.CurrentContext]
 	g.Expect(current).NotTo(BeNil(), "the kubeconfig has a current context")
 	g.Expect(current.Namespace).To(Equal(ns), "kubectl works in the sandbox namespace by default")
 	g.Expect(cfg.AuthInfos).To(HaveKey(current.AuthInfo))
-	return kubeconfig, cfg.AuthInfos[current.AuthInfo].Token, secret.Annotations["sandbox.learning.dev/token-expires-at"]
+	kc.token = cfg.AuthInfos[current.AuthInfo].Token
+	kc.issued, err = time.Parse(time.RFC3339, secret.Annotations["sandbox.learning.dev/token-issued-at"])
+	g.Expect(err).NotTo(HaveOccurred(), "the Secret says when its token was issued")
+	kc.expires, err = time.Parse(time.RFC3339, secret.Annotations["sandbox.learning.dev/token-expires-at"])
+	g.Expect(err).NotTo(HaveOccurred(), "the Secret says when its token expires")
+	return kc
+}
+
+// expectTokenLifetime checks that the token lives between min and max and
+// that the Secret's annotations say as much.
+func expectTokenLifetime(g Gomega, kc kubeconfigToken, minimum, maximum time.Duration) {
+	claims := tokenClaims(g, kc.token)
+	exp, iat := time.Unix(claims.Exp, 0), time.Unix(claims.Iat, 0)
+	g.Expect(exp).To(BeTemporally(">", time.Now()), "the token has not expired")
+	g.Expect(exp.Sub(iat)).To(BeNumerically(">=", minimum))
+	g.Expect(exp.Sub(iat)).To(BeNumerically("<=", maximum))
+	g.Expect(kc.expires.Sub(kc.issued)).To(Equal(exp.Sub(iat)), "the Secret says how long its token lives")
 }
 
 // TestLearnerKubeconfig: with spec.access.kubeconfig the learner gets a
@@ -379,9 +402,9 @@ func TestLearnerKubeconfig(t *testing.T) {
 	g.Eventually(func(g Gomega) {
 		g.Expect(getSandbox(g, sb.Name).Status.KubeconfigSecret).To(Equal("learner-kubeconfig"))
 	}).Should(Succeed())
-	kubeconfig, token, expiresAt := learnerKubeconfig(g, ns)
+	kc := learnerKubeconfig(g, ns)
 
-	cfg, err := clientcmd.RESTConfigFromKubeConfig(kubeconfig)
+	cfg, err := clientcmd.RESTConfigFromKubeConfig(kc.kubeconfig)
 	g.Expect(err).NotTo(HaveOccurred())
 	learner, err := client.New(cfg, client.Options{Scheme: k8sClient.Scheme()})
 	g.Expect(err).NotTo(HaveOccurred())
@@ -395,13 +418,9 @@ func TestLearnerKubeconfig(t *testing.T) {
 	expectForbidden(g, learner.Delete(t.Context(), deny), "deleting the default-deny NetworkPolicy")
 	g.Expect(k8sClient.Get(t.Context(), client.ObjectKeyFromObject(deny), deny)).To(Succeed())
 
-	claims := tokenClaims(g, token)
-	g.Expect(claims.Sub).To(Equal("system:serviceaccount:" + ns + ":learner"))
-	exp, iat := time.Unix(claims.Exp, 0), time.Unix(claims.Iat, 0)
-	g.Expect(exp).To(BeTemporally(">", time.Now()), "the token has not expired")
-	g.Expect(exp.Sub(iat)).To(BeNumerically("<=", time.Hour+time.Minute), "a token lives the operator's TokenLifetime (1h)")
-	g.Expect(exp.Sub(iat)).To(BeNumerically(">=", 10*time.Minute))
-	g.Expect(expiresAt).To(Equal(exp.UTC().Format(time.RFC3339)), "the Secret says when its token expires")
+	g.Expect(tokenClaims(g, kc.token).Sub).To(Equal("system:serviceaccount:" + ns + ":learner"))
+	// A token lives the operator's TokenLifetime (1h in the suite).
+	expectTokenLifetime(g, kc, time.Hour, time.Hour)
 
 	secrets := &corev1.SecretList{}
 	g.Expect(k8sClient.List(t.Context(), secrets, client.InNamespace(ns))).To(Succeed())
@@ -421,12 +440,42 @@ func TestLearnerKubeconfig(t *testing.T) {
 		g.Eventually(func(g Gomega) {
 			g.Expect(getSandbox(g, short.Name).Status.KubeconfigSecret).To(Equal(KubeconfigSecretName))
 		}).Should(Succeed())
-		_, token, expiresAt := learnerKubeconfig(g, namespaceOf(short.Name))
-		claims := tokenClaims(g, token)
-		exp, iat := time.Unix(claims.Exp, 0), time.Unix(claims.Iat, 0)
-		g.Expect(exp.Sub(iat)).To(BeNumerically("<=", 30*time.Minute+time.Minute), "as long as the sandbox has left, not 1h")
-		g.Expect(exp.Sub(iat)).To(BeNumerically(">=", 10*time.Minute), "TokenRequest's minimum")
-		g.Expect(expiresAt).To(Equal(exp.UTC().Format(time.RFC3339)))
+		// As long as the sandbox has left, not 1h; at least TokenRequest's minimum.
+		expectTokenLifetime(g, learnerKubeconfig(g, namespaceOf(short.Name)), 10*time.Minute, 30*time.Minute+time.Minute)
+
+		// A token that lasts as long as the sandbox is never refreshed.
+		expectNoWritesAfterReconcile(t, g, short.Name)
+	})
+
+	t.Run("the token is refreshed once a third of its life is left, then left alone", func(t *testing.T) {
+		g := newG(t)
+		restoreClockAfter(t)
+		before := learnerKubeconfig(g, ns)
+		life := before.expires.Sub(before.issued)
+
+		// Half way through its life the token is kept: no write.
+		testClock.SetTime(before.issued.Add(life / 2))
+		expectNoWritesAfterReconcile(t, g, sb.Name)
+		g.Expect(learnerKubeconfig(g, ns).token).To(Equal(before.token))
+
+		// With less than a third left, it is replaced by a token that works.
+		testClock.SetTime(before.issued.Add(life*2/3 + time.Minute))
+		touchConnectionSecret(t, sb.Name)
+		var after kubeconfigToken
+		g.Eventually(func(g Gomega) {
+			after = learnerKubeconfig(g, ns)
+			g.Expect(after.token).NotTo(Equal(before.token))
+		}).Should(Succeed())
+		expectTokenLifetime(g, after, time.Hour, time.Hour)
+		cfg, err := clientcmd.RESTConfigFromKubeConfig(after.kubeconfig)
+		g.Expect(err).NotTo(HaveOccurred())
+		refreshed, err := client.New(cfg, client.Options{Scheme: k8sClient.Scheme()})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(refreshed.List(t.Context(), &corev1.PodList{}, client.InNamespace(ns))).To(Succeed())
+
+		// And the new token is not refreshed again at once.
+		expectNoWritesAfterReconcile(t, g, sb.Name)
+		g.Expect(learnerKubeconfig(g, ns).token).To(Equal(after.token))
 	})
 
 	t.Run("turning access off removes the kubeconfig", func(t *testing.T) {
@@ -440,6 +489,24 @@ func TestLearnerKubeconfig(t *testing.T) {
 			g.Expect(cur.Status.ObservedGeneration).To(Equal(cur.Generation))
 		}).Should(Succeed())
 	})
+}
+
+// expectNoWritesAfterReconcile waits until the operator has stopped writing
+// for a sandbox, makes it reconcile a few times, and expects no further write.
+func expectNoWritesAfterReconcile(t *testing.T, g *WithT, sandbox string) {
+	t.Helper()
+	about := func() []string { return writes.about(sandbox, namespaceOf(sandbox)) }
+	var settled []string
+	g.Eventually(func(g Gomega) {
+		settled = about()
+		g.Consistently(about).WithTimeout(time.Second).Should(Equal(settled))
+	}).Should(Succeed())
+	for range 3 {
+		reconciles := reconcileTotal(g)
+		touchConnectionSecret(t, sandbox)
+		g.Eventually(reconcileTotal).Should(BeNumerically(">", reconciles), "the change reconciles the sandbox")
+	}
+	g.Consistently(about).Should(Equal(settled), "the operator writes nothing more for %s", sandbox)
 }
 
 // quantities are the string forms of a resource list, to compare them by value.
@@ -463,6 +530,13 @@ func quotaHard(cpu, memory, storage string, pods int) map[corev1.ResourceName]st
 		corev1.ResourcePersistentVolumeClaims: resource.MustParse("10"),
 		corev1.ResourceServicesNodePorts:      resource.MustParse("0"),
 		corev1.ResourceServicesLoadBalancers:  resource.MustParse("0"),
+		corev1.ResourceServices:               resource.MustParse("20"),
+		corev1.ResourceSecrets:                resource.MustParse("50"),
+		corev1.ResourceConfigMaps:             resource.MustParse("50"),
+		"count/deployments.apps":              resource.MustParse("20"),
+		"count/statefulsets.apps":             resource.MustParse("5"),
+		"count/jobs.batch":                    resource.MustParse("50"),
+		"count/cronjobs.batch":                resource.MustParse("10"),
 	})
 }
 
@@ -548,8 +622,11 @@ func TestSandboxIsFencedIn(t *testing.T) {
 		}))
 
 		g.Expect(settings.IngressNamespace).To(Equal("ingress-nginx"), "the default setting")
+		// Only to the web-facing components (the stage's App and Nginx), never to Postgres or Redis.
 		g.Expect(policies).To(HaveKeyWithValue("allow-ingress-controller", networkingv1.NetworkPolicySpec{
-			PodSelector: everyPod, PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			PodSelector: metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+				Key: sandboxv1.ComponentLabel, Operator: metav1.LabelSelectorOpIn, Values: []string{"app", "web"}}}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
 			Ingress: []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{
 				NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "ingress-nginx"}},
 			}}}},
@@ -620,18 +697,24 @@ func TestSandboxIsFencedIn(t *testing.T) {
 	})
 }
 
+// sandboxOfOwnLearner creates a fundamentals sandbox for a learner of its own and
+// returns its namespace and a client that acts as that learner.
+func sandboxOfOwnLearner(t *testing.T, g *WithT, prefix string) (string, client.Client) {
+	t.Helper()
+	ensureBuiltinStage(t, "fundamentals")
+	user := uniqueName(prefix) + "@example.edu"
+	sb := createSandbox(t, prefix, "fundamentals", func(sb *sandboxv1.LearningSandbox) {
+		sb.Spec.Learner.Users = []string{user}
+	})
+	return namespaceOf(sb.Name), impersonatingClient(g, user)
+}
+
 // TestLearnerPodsMustBeRestricted: Pod Security admission refuses a
 // privileged pod that the learner creates in their namespace, and admits one
 // that meets "restricted".
 func TestLearnerPodsMustBeRestricted(t *testing.T) {
 	g := newG(t)
-	ensureBuiltinStage(t, "fundamentals")
-	user := uniqueName("psa") + "@example.edu"
-	sb := createSandbox(t, "psa-learner", "fundamentals", func(sb *sandboxv1.LearningSandbox) {
-		sb.Spec.Learner.Users = []string{user}
-	})
-	ns := namespaceOf(sb.Name)
-	learner := impersonatingClient(g, user)
+	ns, learner := sandboxOfOwnLearner(t, g, "psa-learner")
 
 	restricted := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mine"},
@@ -676,13 +759,7 @@ func TestLearnerPodsMustBeRestricted(t *testing.T) {
 // while other Secrets, and such Secrets elsewhere, are untouched.
 func TestLearnerCannotMakeALongLivedToken(t *testing.T) {
 	g := newG(t)
-	ensureBuiltinStage(t, "fundamentals")
-	user := uniqueName("token") + "@example.edu"
-	sb := createSandbox(t, "token-learner", "fundamentals", func(sb *sandboxv1.LearningSandbox) {
-		sb.Spec.Learner.Users = []string{user}
-	})
-	ns := namespaceOf(sb.Name)
-	learner := impersonatingClient(g, user)
+	ns, learner := sandboxOfOwnLearner(t, g, "token-learner")
 	tokenSecret := func(namespace string) *corev1.Secret {
 		return &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, GenerateName: "forever-",
@@ -705,9 +782,41 @@ func TestLearnerCannotMakeALongLivedToken(t *testing.T) {
 		"outside sandbox namespaces the policy does not apply")
 }
 
+// TestLearnerCannotClaimExternalIPs: a learner may make Services, but not one
+// with externalIPs, which would take over that address's traffic cluster-wide.
+func TestLearnerCannotClaimExternalIPs(t *testing.T) {
+	g := newG(t)
+	ns, learner := sandboxOfOwnLearner(t, g, "extip-learner")
+	service := func(namespace string, externalIPs ...string) *corev1.Service {
+		return &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespace, GenerateName: "mine-"},
+			Spec: corev1.ServiceSpec{
+				Ports:       []corev1.ServicePort{{Port: 8080}},
+				ExternalIPs: externalIPs,
+			},
+		}
+	}
+
+	// The policy reaches admission through an informer: wait until it bites.
+	g.Eventually(func(g Gomega) {
+		err := learner.Create(t.Context(), service(ns, "10.0.0.10"), client.DryRunAll)
+		g.Expect(err).To(HaveOccurred(), "a Service with externalIPs was admitted")
+		g.Expect(err.Error()).To(ContainSubstring("spec.externalIPs is not allowed in a learning sandbox"))
+	}).Should(Succeed())
+	mine := service(ns)
+	g.Expect(learner.Create(t.Context(), mine)).To(Succeed(), "ordinary Services are the learner's to make")
+	patched := mine.DeepCopy()
+	patched.Spec.ExternalIPs = []string{"10.0.0.10"}
+	g.Expect(learner.Patch(t.Context(), patched, client.MergeFrom(mine))).To(
+		MatchError(ContainSubstring("spec.externalIPs is not allowed")), "nor may a Service gain them later")
+	g.Expect(k8sClient.Create(t.Context(), service("default", "10.0.0.10"), client.DryRunAll)).To(Succeed(),
+		"outside sandbox namespaces the policy does not apply")
+}
+
 // TestOperatorRBACIsLeastPrivilege: the ClusterRole the operator ships with
 // (generated from its RBAC markers) holds no wildcard, cannot escalate or
-// impersonate, and may bind only the learner ClusterRole.
+// impersonate, may bind only the learner ClusterRole, and may ask for tokens
+// of the learner ServiceAccount only.
 func TestOperatorRBACIsLeastPrivilege(t *testing.T) {
 	g := NewWithT(t)
 	raw, err := os.ReadFile(filepath.Join("..", "..", "config", "rbac", "role.yaml"))
@@ -725,7 +834,7 @@ func TestOperatorRBACIsLeastPrivilege(t *testing.T) {
 	}
 	g.Expect(rules).NotTo(BeEmpty())
 
-	var binds int
+	var binds, tokens int
 	for i, rule := range rules {
 		what := fmt.Sprintf("rule %d %+v", i, rule)
 		for _, field := range [][]string{rule.Verbs, rule.APIGroups, rule.Resources, rule.ResourceNames, rule.NonResourceURLs} {
@@ -740,6 +849,12 @@ func TestOperatorRBACIsLeastPrivilege(t *testing.T) {
 			g.Expect(rule.Resources).To(Equal([]string{"clusterroles"}), what)
 			g.Expect(rule.ResourceNames).To(Equal([]string{"learning-sandbox-learner"}), what)
 		}
+		if slices.Contains(rule.Resources, "serviceaccounts/token") {
+			// A token of any other ServiceAccount, a controller's in kube-system say, could be cluster-admin.
+			g.Expect(rule.Resources).To(Equal([]string{"serviceaccounts/token"}), what)
+			g.Expect(rule.ResourceNames).To(Equal([]string{stack.LearnerName}), what)
+			tokens++
+		}
 		if slices.Contains(rule.APIGroups, "rbac.authorization.k8s.io") {
 			// It writes RoleBindings in sandbox namespaces, never roles or cluster-wide bindings.
 			g.Expect(rule.Resources).To(Or(
@@ -747,4 +862,5 @@ func TestOperatorRBACIsLeastPrivilege(t *testing.T) {
 		}
 	}
 	g.Expect(binds).To(Equal(1), "bind on the learner ClusterRole, the one thing the operator grants")
+	g.Expect(tokens).To(Equal(1), "tokens of the learner ServiceAccount, for the learner's kubeconfig")
 }

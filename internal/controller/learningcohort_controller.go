@@ -119,7 +119,14 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, err
 	}
 	setCohortSandboxes(cohort, sandboxes, maxUnavailable(cohort))
-	if err := r.exportRoster(ctx, cohort, sandboxes); err != nil {
+	err = r.exportRoster(ctx, cohort, sandboxes)
+	if conflict, ok := errors.AsType[*exportConflictError](err); ok {
+		// Stalled until someone removes that Secret, which sends no event here.
+		markStalled(cohort, sandboxv1.ReasonExportConflict, conflict.Error())
+		cohort.Status.ObservedGeneration = cohort.Generation
+		return ctrl.Result{RequeueAfter: conflictRecheck}, nil
+	}
+	if err != nil {
 		return ctrl.Result{}, err
 	}
 	cohort.Status.ObservedGeneration = cohort.Generation

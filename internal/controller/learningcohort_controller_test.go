@@ -428,11 +428,11 @@ func TestCohortExportsTheRoster(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		return rows
 	}).Should(Equal([][]string{
-		{"learner", "users", "sandbox", "namespace", "connectionSecret", "kubeconfigSecret", "phase"},
+		{"learner", "users", "sandbox", "namespace", "connectionSecret", "kubeconfigSecret", "note"},
 		{"ada", "ada@example.edu;ada@home.example", c.SandboxName("ada"), namespaceOf(c.SandboxName("ada")),
-			stack.ConnectionSecretName, KubeconfigSecretName, "Ready"},
+			stack.ConnectionSecretName, KubeconfigSecretName, ""},
 		{"linus", "", c.SandboxName("linus"), namespaceOf(c.SandboxName("linus")),
-			stack.ConnectionSecretName, KubeconfigSecretName, "Ready"},
+			stack.ConnectionSecretName, KubeconfigSecretName, ""},
 	}))
 	var parsed struct {
 		Cohort   string           `json:"cohort"`
@@ -446,7 +446,7 @@ func TestCohortExportsTheRoster(t *testing.T) {
 	g.Expect(parsed.Learners[0]).To(Equal(map[string]any{
 		"learner": "ada", "users": []any{"ada@example.edu", "ada@home.example"}, "sandbox": c.SandboxName("ada"),
 		"namespace": namespaceOf(c.SandboxName("ada")), "connectionSecret": stack.ConnectionSecretName,
-		"kubeconfigSecret": KubeconfigSecretName, "phase": "Ready",
+		"kubeconfigSecret": KubeconfigSecretName,
 	}))
 
 	// No credential that the sandboxes hold is in the roster: neither the
@@ -576,6 +576,9 @@ func TestInvalidCohortIsRefused(t *testing.T) {
 		}, "a cohort name starts its sandboxes' names"},
 		{"cohort name with a dot", func(c *sandboxv1.LearningCohort) { c.Name = uniqueName("dot") + ".fall" },
 			"a cohort name starts its sandboxes' names: use lowercase letters, digits and '-' only"},
+		{"learner user system:anonymous", func(c *sandboxv1.LearningCohort) {
+			c.Spec.Learners[0].Users = []string{"system:anonymous"}
+		}, "users cannot name a system: user"},
 		{"learner name with uppercase", func(c *sandboxv1.LearningCohort) { c.Spec.Learners[0].Name = "Ada" },
 			"spec.learners[0].name in body should match"},
 		{"stage name with uppercase", func(c *sandboxv1.LearningCohort) { c.Spec.Stage = "APIs" },

@@ -30,7 +30,6 @@ import (
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/drift"
@@ -47,7 +46,10 @@ const (
 )
 
 // rosterEntry is one learner's line of the roster: where their sandbox is and
-// which Secrets to hand them. Names only: never a password or a token.
+// which Secrets to hand them. Names only: never a password or a token. Nothing
+// that changes while the class runs (such as a sandbox's phase, which
+// `kubectl get learningsandboxes` shows) either: a class of a thousand would
+// rewrite a large Secret at every step of every sandbox.
 type rosterEntry struct {
 	Learner          string   `json:"learner"`
 	Users            []string `json:"users,omitempty"`
@@ -56,7 +58,8 @@ type rosterEntry struct {
 	Namespace        string   `json:"namespace,omitempty"`
 	ConnectionSecret string   `json:"connectionSecret,omitempty"`
 	KubeconfigSecret string   `json:"kubeconfigSecret,omitempty"`
-	Phase            string   `json:"phase"`
+	// Note says why a learner has no sandbox to use.
+	Note string `json:"note,omitempty"`
 }
 
 // roster is the content of roster.json.
@@ -114,11 +117,8 @@ func (r *LearningCohortReconciler) exportRoster(ctx context.Context, c *sandboxv
 	}
 	if existing != nil {
 		if !metav1.IsControlledBy(existing, c) {
-			err := fmt.Errorf("secret %s exists and was not made for this cohort, so the roster is not written there: "+
-				"delete that Secret, or set spec.export.name to another name", key)
-			markStalled(c, sandboxv1.ReasonExportConflict, err.Error())
-			c.Status.ObservedGeneration = c.Generation
-			return reconcile.TerminalError(err)
+			return &exportConflictError{msg: fmt.Sprintf("secret %s exists and was not made for this cohort, "+
+				"so the roster is not written there: delete that Secret, or set spec.export.name to another name", key)}
 		}
 		if drifted, err := drift.Drifted(desired, existing); err != nil || !drifted {
 			return err
@@ -130,6 +130,12 @@ func (r *LearningCohortReconciler) exportRoster(ctx context.Context, c *sandboxv
 	ctrl.LoggerFrom(ctx).Info("Wrote the roster", "secret", key)
 	return nil
 }
+
+// exportConflictError says that the roster Secret's name is taken by a Secret
+// that is not the cohort's.
+type exportConflictError struct{ msg string }
+
+func (e *exportConflictError) Error() string { return e.msg }
 
 // pruneRosters deletes the roster Secrets of the cohort other than keep.
 func (r *LearningCohortReconciler) pruneRosters(ctx context.Context, c *sandboxv1.LearningCohort, keep client.ObjectKey) error {
@@ -159,24 +165,20 @@ func (r *LearningCohortReconciler) rosterData(c *sandboxv1.LearningCohort, sandb
 			Users:   s.learner.Users,
 			Groups:  s.learner.Groups,
 			Sandbox: s.name,
-			Phase:   string(sandboxv1.PhasePending),
 		}
 		switch s.state {
 		case stateConflict:
 			// Someone else's sandbox: its namespace is not the learner's.
-			e.Phase = "Conflict"
+			e.Note = "a sandbox of this name belongs to someone else"
 			entries = append(entries, e)
 			continue
 		case stateExpired:
-			e.Phase = string(sandboxv1.ReasonExpired)
+			e.Note = "the sandbox expired"
 		}
 		e.Namespace = r.Settings.NamespaceName(s.name)
 		e.ConnectionSecret = stack.ConnectionSecretName
 		if c.Spec.Template.Access.Kubeconfig {
 			e.KubeconfigSecret = KubeconfigSecretName
-		}
-		if s.sandbox != nil && s.sandbox.Status.Phase != "" {
-			e.Phase = string(s.sandbox.Status.Phase)
 		}
 		entries = append(entries, e)
 	}
@@ -184,10 +186,10 @@ func (r *LearningCohortReconciler) rosterData(c *sandboxv1.LearningCohort, sandb
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	rows := make([][]string, 0, 1+len(entries))
-	rows = append(rows, []string{"learner", "users", "sandbox", "namespace", "connectionSecret", "kubeconfigSecret", "phase"})
+	rows = append(rows, []string{"learner", "users", "sandbox", "namespace", "connectionSecret", "kubeconfigSecret", "note"})
 	for _, e := range entries {
 		rows = append(rows, []string{e.Learner, strings.Join(e.Users, ";"), e.Sandbox, e.Namespace,
-			e.ConnectionSecret, e.KubeconfigSecret, e.Phase})
+			e.ConnectionSecret, e.KubeconfigSecret, e.Note})
 	}
 	if err := w.WriteAll(rows); err != nil {
 		return nil, fmt.Errorf("writing roster.csv: %w", err)

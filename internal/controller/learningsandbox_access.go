@@ -17,12 +17,16 @@ package controller
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -37,8 +41,10 @@ const (
 	KubeconfigSecretName = "learner-kubeconfig"
 	// KubeconfigKey is the key of the kubeconfig in that Secret.
 	KubeconfigKey = "kubeconfig"
-	// tokenExpiresAnnotation on the Secret says when its token expires, so that
-	// the operator knows when to refresh it without reading the token.
+	// tokenIssuedAnnotation and tokenExpiresAnnotation on the Secret say, by
+	// the operator's clock, when its token was issued and when it expires, so
+	// that the operator knows when to refresh it without reading the token.
+	tokenIssuedAnnotation  = "sandbox.learning.dev/token-issued-at"
 	tokenExpiresAnnotation = "sandbox.learning.dev/token-expires-at"
 	// minTokenLifetime is the shortest token the TokenRequest API issues.
 	minTokenLifetime = 10 * time.Minute
@@ -57,9 +63,10 @@ type LearnerAccess struct {
 // reconcileKubeconfig keeps, when spec.access.kubeconfig is true, a Secret in
 // the sandbox namespace with a kubeconfig for the learner ServiceAccount. Its
 // token comes from the TokenRequest API (no long-lived token Secret exists),
-// is refreshed before it expires, and is never asked to outlive the sandbox;
-// deleting the sandbox deletes the ServiceAccount, which revokes the token at
-// once. It returns when the token next needs refreshing.
+// is refreshed when a third of its life is left, and is never asked to
+// outlive the sandbox; deleting the sandbox deletes the ServiceAccount, which
+// revokes the token at once. It returns when the token next needs refreshing,
+// or zero when it lasts as long as the sandbox.
 func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string) (time.Duration, error) {
 	if !sb.Spec.Access.Kubeconfig {
 		sb.Status.KubeconfigSecret = ""
@@ -72,11 +79,9 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 		return 0, fmt.Errorf("reading the kubeconfig Secret: %w", err)
 	}
 	if err == nil && len(secret.Data[KubeconfigKey]) > 0 {
-		if expires, perr := time.Parse(time.RFC3339, secret.Annotations[tokenExpiresAnnotation]); perr == nil {
-			if refreshAt := expires.Add(-r.Access.TokenLifetime / 3); now.Before(refreshAt) {
-				sb.Status.KubeconfigSecret = KubeconfigSecretName
-				return refreshAt.Sub(now), nil
-			}
+		if refreshIn, ok := tokenRefreshIn(secret, sb.Status.ExpiresAt, now); ok {
+			sb.Status.KubeconfigSecret = KubeconfigSecretName
+			return refreshIn, nil
 		}
 	}
 
@@ -84,6 +89,8 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 	if sb.Status.ExpiresAt != nil {
 		lifetime = min(lifetime, sb.Status.ExpiresAt.Sub(now))
 	}
+	// A sandbox with less than TokenRequest's minimum left gets a token that
+	// outlives it by minutes, no more: deleting the sandbox revokes it.
 	lifetime = max(lifetime, minTokenLifetime)
 	seconds := int64(lifetime / time.Second)
 	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &seconds}}
@@ -96,10 +103,14 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 	if err != nil {
 		return 0, err
 	}
-	expires := tr.Status.ExpirationTimestamp.UTC()
+	// The API server may grant less than asked (--service-account-max-token-expiration).
+	granted := grantedLifetime(tr.Status.Token, lifetime)
 	apply := corev1ac.Secret(KubeconfigSecretName, ns).
 		WithLabels(stack.CommonLabels(sb)).
-		WithAnnotations(map[string]string{tokenExpiresAnnotation: expires.Format(time.RFC3339)}).
+		WithAnnotations(map[string]string{
+			tokenIssuedAnnotation:  now.UTC().Format(time.RFC3339),
+			tokenExpiresAnnotation: now.Add(granted).UTC().Format(time.RFC3339),
+		}).
 		WithOwnerReferences(stack.OwnerReference(sb)).
 		WithType(corev1.SecretTypeOpaque).
 		WithData(map[string][]byte{KubeconfigKey: kubeconfig})
@@ -107,7 +118,55 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 		return 0, fmt.Errorf("applying the kubeconfig Secret: %w", err)
 	}
 	sb.Status.KubeconfigSecret = KubeconfigSecretName
-	return expires.Sub(now) - lifetime/3, nil
+	if sb.Status.ExpiresAt != nil && !now.Add(granted).Before(sb.Status.ExpiresAt.Time) {
+		return 0, nil
+	}
+	return granted - granted/3, nil
+}
+
+// tokenRefreshIn reads the Secret's annotations and says how long its token
+// stays good: until a third of its life is left, or zero when it lasts until
+// the sandbox expires. ok is false when the token is due, or the annotations
+// are missing or unreadable, so a new token is needed now. Both times are by
+// the operator's clock, so that a refresh always lies ahead of a new token.
+func tokenRefreshIn(secret *corev1.Secret, sandboxExpires *metav1.Time, now time.Time) (time.Duration, bool) {
+	issued, err := time.Parse(time.RFC3339, secret.Annotations[tokenIssuedAnnotation])
+	if err != nil {
+		return 0, false
+	}
+	expires, err := time.Parse(time.RFC3339, secret.Annotations[tokenExpiresAnnotation])
+	if err != nil || !expires.After(issued) {
+		return 0, false
+	}
+	if sandboxExpires != nil && !expires.Before(sandboxExpires.Time) {
+		return 0, true
+	}
+	refreshAt := expires.Add(-expires.Sub(issued) / 3)
+	if !now.Before(refreshAt) {
+		return 0, false
+	}
+	return refreshAt.Sub(now), true
+}
+
+// grantedLifetime is how long a service account token lives, from its own
+// iat and exp claims; asked when the token cannot be read.
+func grantedLifetime(token string, asked time.Duration) time.Duration {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return asked
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return asked
+	}
+	var claims struct {
+		IssuedAt  int64 `json:"iat"`
+		ExpiresAt int64 `json:"exp"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil || claims.ExpiresAt <= claims.IssuedAt {
+		return asked
+	}
+	return time.Duration(claims.ExpiresAt-claims.IssuedAt) * time.Second
 }
 
 // kubeconfig is a kubeconfig for the learner ServiceAccount, with the sandbox

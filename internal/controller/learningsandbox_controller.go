@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -108,7 +109,7 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		// here: it is not the operator's, so it is not in its cache.
 		markStalled(sb, sandboxv1.ReasonNamespaceConflict, conflict.Error())
 		sb.Status.ObservedGeneration = sb.Generation
-		return ctrl.Result{RequeueAfter: namespaceConflictRecheck}, nil
+		return ctrl.Result{RequeueAfter: conflictRecheck}, nil
 	}
 	if err != nil {
 		return ctrl.Result{}, err
@@ -124,7 +125,11 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	st, err := stack.Render(stack.Input{Sandbox: sb, Stage: stage, Credentials: creds}, r.Settings)
+	volumes, err := r.dataVolumes(ctx, sb, ns)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	st, err := stack.Render(stack.Input{Sandbox: sb, Stage: stage, Credentials: creds, DataVolumes: volumes}, r.Settings)
 	if _, ok := errors.AsType[*stack.BudgetError](err); ok {
 		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonBudgetExceeded, err)
 	}
@@ -283,9 +288,10 @@ func (r *LearningSandboxReconciler) ensureNamespace(ctx context.Context, sb *san
 // whose events this sandbox does not receive.
 const namespaceRecheck = 10 * time.Second
 
-// namespaceConflictRecheck is how long to wait before looking again at a
-// namespace of the sandbox's name that was not made for it.
-const namespaceConflictRecheck = time.Minute
+// conflictRecheck is how long to wait before looking again at an object that
+// the operator needs the name of and did not make (a namespace, a roster
+// Secret): it is not in the cache, so its removal sends no event.
+const conflictRecheck = time.Minute
 
 // namespaceTerminatingError says that the sandbox's namespace is still terminating.
 type namespaceTerminatingError struct{ msg string }
@@ -492,6 +498,9 @@ func (r *LearningSandboxReconciler) observeComponents(ctx context.Context, ns st
 			if err != nil {
 				return nil, err
 			}
+		}
+		if c.Note != "" {
+			cs.Message = strings.TrimPrefix(cs.Message+"; "+c.Note, "; ")
 		}
 		out = append(out, cs)
 	}

@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
 
 // reconcileReset wipes the sandbox's data once per new spec.resetGeneration.
@@ -91,6 +92,23 @@ func (r *LearningSandboxReconciler) reconcileReset(ctx context.Context, sb *sand
 	setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonResetting, msg)
 	setCondition(sb, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonResetting, msg)
 	return true, nil
+}
+
+// dataVolumes is the data volume each of the sandbox's StatefulSets was made
+// with, by name. A StatefulSet's claim templates cannot change, so the stack
+// is rendered with these until a reset makes the StatefulSet anew.
+func (r *LearningSandboxReconciler) dataVolumes(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string) (map[string]stack.DataVolume, error) {
+	var sets appsv1.StatefulSetList
+	if err := r.List(ctx, &sets, client.InNamespace(ns), client.MatchingLabels{sandboxv1.SandboxLabel: sb.Name}); err != nil {
+		return nil, fmt.Errorf("listing StatefulSets: %w", err)
+	}
+	out := make(map[string]stack.DataVolume, len(sets.Items))
+	for i := range sets.Items {
+		if sets.Items[i].DeletionTimestamp.IsZero() {
+			out[sets.Items[i].Name] = stack.DataVolumeOf(&sets.Items[i])
+		}
+	}
+	return out, nil
 }
 
 // terminatingMessage says what keeps a terminating namespace from going, from

@@ -58,8 +58,9 @@ const stageIndex = ".spec.stage"
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;patch;delete
 // binding the learner ClusterRole needs bind on it, by name: never escalate, never another role;
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=learning-sandbox-learner
-// the learner's kubeconfig holds a short-lived token of the learner ServiceAccount;
-// +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create
+// the learner's kubeconfig holds a short-lived token of the learner ServiceAccount,
+// the one ServiceAccount whose tokens the operator may ask for (stack.LearnerName);
+// +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create,resourceNames=learner
 // a reset deletes the Postgres data volumes;
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;delete
 // events tell people what happened.

@@ -264,6 +264,57 @@ func TestResetWipesTheDataOncePerBump(t *testing.T) {
 	g.Expect(getSandbox(g, sb.Name).Spec.ResetGeneration).To(Equal(int64(1)))
 }
 
+// TestStorageChangeWaitsForAReset: Kubernetes refuses changes to a
+// StatefulSet's claim templates, so a new Postgres storage size keeps the
+// sandbox running on the data volume it has, says so, and takes effect at
+// the next reset.
+func TestStorageChangeWaitsForAReset(t *testing.T) {
+	g := newG(t)
+	ensureBuiltinStage(t, "databases")
+	sb := createSandbox(t, "storage", "databases")
+	ns := namespaceOf(sb.Name)
+	waitReady(t, g, sb.Name)
+	postgres := client.ObjectKey{Namespace: ns, Name: "postgres"}
+	claimSize := func(g Gomega) (types.UID, string) {
+		sts := &appsv1.StatefulSet{}
+		g.Expect(k8sClient.Get(t.Context(), postgres, sts)).To(Succeed())
+		g.Expect(sts.Spec.VolumeClaimTemplates).To(HaveLen(1))
+		return sts.UID, sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests.Storage().String()
+	}
+	before, size := claimSize(g)
+	g.Expect(size).To(Equal("1Gi"))
+
+	edited := editSandbox(t, g, sb.Name, func(sb *sandboxv1.LearningSandbox) {
+		sb.Spec.Components = []sandboxv1.ComponentOverride{{Name: "postgres", Storage: ptr.To(resource.MustParse("3Gi"))}}
+	})
+	g.Eventually(func(g Gomega) {
+		cur := getSandbox(g, sb.Name)
+		g.Expect(cur.Status.ObservedGeneration).To(Equal(edited.Generation))
+		g.Expect(condition(cur, sandboxv1.StalledCondition).Status).NotTo(Equal(metav1.ConditionTrue))
+		g.Expect(condition(cur, sandboxv1.ReadyCondition).Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(cur.Status.Components).To(ContainElement(And(
+			HaveField("Name", "postgres"),
+			HaveField("Message", "data volume stays 1Gi until the next reset (spec.resetGeneration), which makes it 3Gi"),
+		)))
+	}).Should(Succeed())
+	uid, size := claimSize(g)
+	g.Expect(uid).To(Equal(before), "the StatefulSet and its data are kept")
+	g.Expect(size).To(Equal("1Gi"))
+
+	editSandbox(t, g, sb.Name, func(sb *sandboxv1.LearningSandbox) { sb.Spec.ResetGeneration = 1 })
+	g.Eventually(func(g Gomega) {
+		uid, size := claimSize(g)
+		g.Expect(uid).NotTo(Equal(before), "the reset makes the StatefulSet anew")
+		g.Expect(size).To(Equal("3Gi"))
+	}).Should(Succeed())
+	markWorkloadsReady(t, ns)
+	g.Eventually(func(g Gomega) {
+		cur := getSandbox(g, sb.Name)
+		g.Expect(cur.Status.LastResetGeneration).To(Equal(int64(1)))
+		g.Expect(cur.Status.Components).To(ContainElement(And(HaveField("Name", "postgres"), HaveField("Message", ""))))
+	}).Should(Succeed())
+}
+
 // TestSandboxTTL: status.expiresAt follows spec.ttl; a sandbox whose ttl is
 // past is deleted at once.
 func TestSandboxTTL(t *testing.T) {

@@ -159,12 +159,13 @@ const operatorUser = "system:serviceaccount:learning-sandbox-operator-system:lea
 
 // installRBAC creates what `make install` and `make deploy` would: the
 // operator's generated ClusterRole, bound to operatorUser, and config/learner
-// (the learner ClusterRole and the admission policy against long-lived tokens).
+// (the learner ClusterRole and the admission policies that fence learners in).
 func installRBAC(ctx context.Context) error {
 	for _, path := range []string{
 		filepath.Join("..", "..", "config", "rbac", "role.yaml"),
 		filepath.Join("..", "..", "config", "learner", "learner_role.yaml"),
 		filepath.Join("..", "..", "config", "learner", "no_long_lived_tokens.yaml"),
+		filepath.Join("..", "..", "config", "learner", "no_external_ips.yaml"),
 	} {
 		if err := createFromFile(ctx, path); err != nil {
 			return fmt.Errorf("%s: %w", path, err)

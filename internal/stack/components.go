@@ -24,10 +24,12 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"k8s.io/utils/ptr"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 )
@@ -75,7 +77,7 @@ func (r *renderer) component(c Component, all []Component, connection map[string
 // PersistentVolumeClaim that is kept while suspended and deleted with the
 // StatefulSet.
 func (r *renderer) postgres(c Component) []Object {
-	ctr := r.mainContainer(c, r.settings.Images.Postgres, postgresPort, defaultResources("100m", "256Mi", "500m", "512Mi")).
+	ctr := r.mainContainer(c, r.settings.Images.Postgres, postgresPort).
 		WithEnv(
 			corev1ac.EnvVar().WithName("POSTGRES_USER").WithValue(postgresUser),
 			corev1ac.EnvVar().WithName("POSTGRES_DB").WithValue(postgresDatabase),
@@ -83,7 +85,7 @@ func (r *renderer) postgres(c Component) []Object {
 			// A subdirectory, so that initdb does not trip over the volume's lost+found.
 			corev1ac.EnvVar().WithName("PGDATA").WithValue(postgresDataPath+"/pgdata"),
 		).
-		WithVolumeMounts(corev1ac.VolumeMount().WithName("data").WithMountPath(postgresDataPath)).
+		WithVolumeMounts(corev1ac.VolumeMount().WithName(dataVolumeName).WithMountPath(postgresDataPath)).
 		WithReadinessProbe(corev1ac.Probe().
 			WithExec(corev1ac.ExecAction().WithCommand("pg_isready", "-h", "127.0.0.1", "-U", postgresUser, "-d", postgresDatabase)).
 			WithPeriodSeconds(5).WithFailureThreshold(3))
@@ -99,23 +101,19 @@ func (r *renderer) postgres(c Component) []Object {
 		WithPersistentVolumeClaimRetentionPolicy(appsv1ac.StatefulSetPersistentVolumeClaimRetentionPolicy().
 			WithWhenDeleted(appsv1.DeletePersistentVolumeClaimRetentionPolicyType).
 			WithWhenScaled(appsv1.RetainPersistentVolumeClaimRetentionPolicyType))
-	if c.Ephemeral != nil && *c.Ephemeral {
-		pod.WithVolumes(corev1ac.Volume().WithName("data").WithEmptyDir(corev1ac.EmptyDirVolumeSource()))
+	if volume := dataVolume(c.Component); volume.Ephemeral {
+		pod.WithVolumes(corev1ac.Volume().WithName(dataVolumeName).WithEmptyDir(emptyDir(ptr.Deref(c.Storage, DefaultStorage))))
 	} else {
-		size := DefaultStorage
-		if c.Storage != nil {
-			size = *c.Storage
-		}
 		claim := corev1ac.PersistentVolumeClaimSpec().
 			WithAccessModes(corev1.ReadWriteOnce).
 			WithResources(corev1ac.VolumeResourceRequirements().
-				WithRequests(corev1.ResourceList{corev1.ResourceStorage: size}))
-		if c.StorageClassName != nil {
-			claim.WithStorageClassName(*c.StorageClassName)
+				WithRequests(corev1.ResourceList{corev1.ResourceStorage: volume.Storage}))
+		if volume.StorageClassName != nil {
+			claim.WithStorageClassName(*volume.StorageClassName)
 		}
 		// Built without kind and namespace, which a claim template does not have.
 		template := &corev1ac.PersistentVolumeClaimApplyConfiguration{}
-		spec.WithVolumeClaimTemplates(template.WithName("data").WithLabels(r.dataLabels(c.Name)).WithSpec(claim))
+		spec.WithVolumeClaimTemplates(template.WithName(dataVolumeName).WithLabels(r.dataLabels(c.Name)).WithSpec(claim))
 	}
 	spec.WithTemplate(r.podTemplate(c.Name, nil, pod))
 	sts.WithSpec(spec)
@@ -125,7 +123,7 @@ func (r *renderer) postgres(c Component) []Object {
 // redis is a password-protected Redis server. Its data is a cache: it lives in
 // an emptyDir and goes with the pod.
 func (r *renderer) redis(c Component) []Object {
-	ctr := r.mainContainer(c, r.settings.Images.Redis, redisPort, defaultResources("50m", "64Mi", "250m", "256Mi")).
+	ctr := r.mainContainer(c, r.settings.Images.Redis, redisPort).
 		WithEnv(corev1ac.EnvVar().WithName("REDIS_PASSWORD").WithValueFrom(secretKey(CredentialsSecretName, RedisPasswordKey))).
 		// $(REDIS_PASSWORD) is expanded by the kubelet: the password is not in the pod spec.
 		WithArgs("redis-server", "--requirepass", "$(REDIS_PASSWORD)", "--dir", "/data").
@@ -134,7 +132,7 @@ func (r *renderer) redis(c Component) []Object {
 			WithTCPSocket(corev1ac.TCPSocketAction().WithPort(intstr.FromInt32(redisPort))).
 			WithPeriodSeconds(5))
 	pod := r.podSpec(redisUID, redisGID, ctr).
-		WithVolumes(corev1ac.Volume().WithName("data").WithEmptyDir(corev1ac.EmptyDirVolumeSource()))
+		WithVolumes(corev1ac.Volume().WithName("data").WithEmptyDir(emptyDir(redisScratch)))
 	return []Object{
 		r.service(c.Name, servicePortAC("redis", redisPort, redisPort)),
 		r.deployment(c, r.podTemplate(c.Name, nil, pod)),
@@ -151,7 +149,7 @@ func (r *renderer) nginx(c Component, all []Component) []Object {
 		WithOwnerReferences(OwnerReference(r.sandbox)).
 		WithData(data)
 
-	ctr := r.mainContainer(c, r.settings.Images.Nginx, webPort, defaultResources("20m", "32Mi", "100m", "128Mi")).
+	ctr := r.mainContainer(c, r.settings.Images.Nginx, webPort).
 		WithVolumeMounts(
 			corev1ac.VolumeMount().WithName("config").WithMountPath("/etc/nginx/nginx.conf").WithSubPath("nginx.conf").WithReadOnly(true),
 			corev1ac.VolumeMount().WithName("tmp").WithMountPath("/tmp"),
@@ -161,7 +159,7 @@ func (r *renderer) nginx(c Component, all []Component) []Object {
 			WithPeriodSeconds(5))
 	pod := r.podSpec(nginxUID, nginxUID, ctr).WithVolumes(
 		corev1ac.Volume().WithName("config").WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(c.Name)),
-		corev1ac.Volume().WithName("tmp").WithEmptyDir(corev1ac.EmptyDirVolumeSource()),
+		corev1ac.Volume().WithName("tmp").WithEmptyDir(emptyDir(nginxScratch)),
 	)
 	annotations := map[string]string{configHashAnnotation: hash(map[string][]byte{"nginx.conf": []byte(conf)})}
 	return []Object{
@@ -183,7 +181,7 @@ func upstreamOf(all []Component) string {
 
 // app is the sample backend, configured from the connection Secret.
 func (r *renderer) app(c Component, connection map[string][]byte) []Object {
-	ctr := r.mainContainer(c, r.settings.Images.App, appPort, defaultResources("50m", "64Mi", "250m", "256Mi")).
+	ctr := r.mainContainer(c, r.settings.Images.App, appPort).
 		WithEnvFrom(corev1ac.EnvFromSource().WithSecretRef(corev1ac.SecretEnvSource().WithName(ConnectionSecretName))).
 		WithEnv(corev1ac.EnvVar().WithName("PORT").WithValue(fmt.Sprint(appPort))).
 		WithReadinessProbe(corev1ac.Probe().
@@ -207,7 +205,7 @@ func (r *renderer) container(c Component) []Object {
 	ctr := corev1ac.Container().
 		WithName(c.Name).
 		WithImage(r.settings.image(spec.Image)).
-		WithResources(resourcesAC(c.Resources, defaultResources("100m", "128Mi", "500m", "512Mi"))).
+		WithResources(resourcesAC(c.Resources, typeResources[c.Type])).
 		WithSecurityContext(containerSecurityContext())
 	if len(spec.Command) > 0 {
 		ctr.WithCommand(spec.Command...)
@@ -227,7 +225,7 @@ func (r *renderer) container(c Component) []Object {
 	for i, path := range spec.EmptyDirs {
 		name := fmt.Sprintf("scratch-%d", i)
 		ctr.WithVolumeMounts(corev1ac.VolumeMount().WithName(name).WithMountPath(path))
-		volumes = append(volumes, corev1ac.Volume().WithName(name).WithEmptyDir(corev1ac.EmptyDirVolumeSource()))
+		volumes = append(volumes, corev1ac.Volume().WithName(name).WithEmptyDir(emptyDir(containerScratch)))
 	}
 	pod := corev1ac.PodSpec().
 		WithAutomountServiceAccountToken(false).
@@ -243,8 +241,7 @@ func (r *renderer) container(c Component) []Object {
 
 // mainContainer is the container of a built-in component type, with its image,
 // port, resources and a security context that Pod Security "restricted" admits.
-func (r *renderer) mainContainer(c Component, defaultImage string, port int32,
-	defaults corev1.ResourceRequirements) *corev1ac.ContainerApplyConfiguration {
+func (r *renderer) mainContainer(c Component, defaultImage string, port int32) *corev1ac.ContainerApplyConfiguration {
 	image := defaultImage
 	if c.Image != "" {
 		image = c.Image
@@ -253,7 +250,7 @@ func (r *renderer) mainContainer(c Component, defaultImage string, port int32,
 		WithName(strings.ToLower(string(c.Type))).
 		WithImage(r.settings.image(image)).
 		WithPorts(corev1ac.ContainerPort().WithName(portName(c.Type)).WithContainerPort(port).WithProtocol(corev1.ProtocolTCP)).
-		WithResources(resourcesAC(c.Resources, defaults)).
+		WithResources(resourcesAC(c.Resources, typeResources[c.Type])).
 		WithSecurityContext(containerSecurityContext())
 }
 
@@ -418,4 +415,17 @@ func (r *renderer) connectionSecret(components []Component) *corev1ac.SecretAppl
 // envName turns a component name into an environment variable prefix: mongo-db is MONGO_DB.
 func envName(component string) string {
 	return strings.ToUpper(strings.ReplaceAll(component, "-", "_"))
+}
+
+// How much each emptyDir the operator renders may hold before the kubelet
+// evicts its pod: scratch space on the node's disk is shared by every sandbox.
+var (
+	redisScratch     = resource.MustParse("512Mi")
+	nginxScratch     = resource.MustParse("64Mi")
+	containerScratch = resource.MustParse("1Gi")
+)
+
+// emptyDir is scratch space of at most limit.
+func emptyDir(limit resource.Quantity) *corev1ac.EmptyDirVolumeSourceApplyConfiguration {
+	return corev1ac.EmptyDirVolumeSource().WithSizeLimit(limit)
 }

@@ -22,11 +22,13 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	"k8s.io/utils/ptr"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 )
@@ -55,6 +57,18 @@ const (
 	defaultRequestCPU      = "50m"
 	defaultRequestMemory   = "64Mi"
 )
+
+// objectCounts bound how many objects of each kind a learner may keep in a
+// sandbox, the operator's own included, so that no learner can fill etcd.
+var objectCounts = map[corev1.ResourceName]int64{
+	corev1.ResourceServices:   20,
+	corev1.ResourceSecrets:    50,
+	corev1.ResourceConfigMaps: 50,
+	"count/deployments.apps":  20,
+	"count/statefulsets.apps": 5,
+	"count/jobs.batch":        50,
+	"count/cronjobs.batch":    10,
+}
 
 // DefaultBudget is what a sandbox may use when neither its stage nor the
 // operator's flags say otherwise.
@@ -92,6 +106,79 @@ func ResolveBudget(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStage,
 		}
 	}
 	return b, nil
+}
+
+// checkFits refuses a stack that its budget cannot hold: the quota would
+// refuse its pods or claims, and the sandbox would wait with no word of why.
+// Every replica counts with its limits, and so does one more pod of the
+// largest Deployment, which a rolling update starts before it stops the old
+// one. The replicas are those of the running stack, also while suspended.
+func checkFits(components []Component, b sandboxv1.Budget) error {
+	var cpu, memory, storage, surgeCPU, surgeMemory resource.Quantity
+	var pods, surge int64
+	for _, c := range components {
+		replicas := int64(ptr.Deref(c.Component.Replicas, 1))
+		podCPU, podMemory := limitsOf(c)
+		for range replicas {
+			cpu.Add(podCPU)
+			memory.Add(podMemory)
+		}
+		pods += replicas
+		if c.Type == sandboxv1.ComponentPostgres {
+			if v := dataVolume(c.Component); !v.Ephemeral {
+				storage.Add(v.Storage)
+			}
+			continue
+		}
+		if replicas > 0 {
+			surge = 1
+			if podCPU.Cmp(surgeCPU) > 0 {
+				surgeCPU = podCPU
+			}
+			if podMemory.Cmp(surgeMemory) > 0 {
+				surgeMemory = podMemory
+			}
+		}
+	}
+	cpu.Add(surgeCPU)
+	memory.Add(surgeMemory)
+	pods += surge
+	const rollout = "the limits of every replica, and of one more pod while a Deployment rolls out"
+	for _, f := range []struct {
+		name, what  string
+		need, allow *resource.Quantity
+	}{
+		{"cpu", rollout, &cpu, b.CPU},
+		{"memory", rollout, &memory, b.Memory},
+		{"storage", "the Postgres data volume", &storage, b.Storage},
+		{"pods", "every replica, and one more while a Deployment rolls out", resource.NewQuantity(pods, resource.DecimalSI), podsQuantity(b.Pods)},
+	} {
+		if f.allow != nil && f.need.Cmp(*f.allow) > 0 {
+			return &BudgetError{Reason: fmt.Sprintf("the stack needs %s %s (%s) but budget.%s is %s: "+
+				"raise budget.%s, or lower the replicas, resources or storage of its components",
+				f.need.String(), f.name, f.what, f.name, f.allow.String(), f.name)}
+		}
+	}
+	return nil
+}
+
+// limitsOf is the CPU and memory limit of one pod of the component: its
+// main container's limits, else its requests, else the LimitRange's default.
+func limitsOf(c Component) (cpu, memory resource.Quantity) {
+	res := typeResources[c.Type]
+	if c.Resources != nil {
+		res = *c.Resources
+	}
+	limit := func(name corev1.ResourceName, def string) resource.Quantity {
+		if q, ok := res.Limits[name]; ok {
+			return q
+		}
+		if q, ok := res.Requests[name]; ok {
+			return q
+		}
+		return resource.MustParse(def)
+	}
+	return limit(corev1.ResourceCPU, defaultContainerCPU), limit(corev1.ResourceMemory, defaultContainerMemory)
 }
 
 func overlay(dst *sandboxv1.Budget, src sandboxv1.Budget) {
@@ -133,9 +220,9 @@ func podsQuantity(p *int32) *resource.Quantity {
 // isolation fences the sandbox in: a quota and limits from its budget,
 // NetworkPolicies that deny all but its own traffic, DNS and the ingress
 // controller, and the learner's ServiceAccount and RoleBinding.
-func (r *renderer) isolation(b sandboxv1.Budget) []Object {
+func (r *renderer) isolation(b sandboxv1.Budget, components []Component) []Object {
 	objs := []Object{r.quota(b), r.limitRange(b)}
-	objs = append(objs, r.networkPolicies()...)
+	objs = append(objs, r.networkPolicies(components)...)
 	return append(objs, r.learnerServiceAccount(), r.learnerRoleBinding())
 }
 
@@ -150,6 +237,10 @@ func (r *renderer) quota(b sandboxv1.Budget) *corev1ac.ResourceQuotaApplyConfigu
 		corev1.ResourcePersistentVolumeClaims: *resource.NewQuantity(maxClaimsPerSandbox, resource.DecimalSI),
 		corev1.ResourceServicesNodePorts:      *resource.NewQuantity(0, resource.DecimalSI),
 		corev1.ResourceServicesLoadBalancers:  *resource.NewQuantity(0, resource.DecimalSI),
+	}
+	// Objects cost the API server and etcd, whatever they run: bounded too.
+	for name, n := range objectCounts {
+		hard[name] = *resource.NewQuantity(n, resource.DecimalSI)
 	}
 	return corev1ac.ResourceQuota(QuotaName, r.namespace).
 		WithLabels(r.labels("")).
@@ -188,8 +279,9 @@ func (r *renderer) limitRange(b sandboxv1.Budget) *corev1ac.LimitRangeApplyConfi
 
 // networkPolicies deny every connection in and out of the sandbox's pods
 // but those between them, to the cluster's DNS, and from the ingress
-// controller's namespace. A learner's pods can never reach another sandbox.
-func (r *renderer) networkPolicies() []Object {
+// controller's namespace to the web-facing components (Nginx and App), never
+// to the databases. A learner's pods can never reach another sandbox.
+func (r *renderer) networkPolicies(components []Component) []Object {
 	all := metav1ac.LabelSelector()
 	policy := func(name string) *networkingv1ac.NetworkPolicyApplyConfiguration {
 		return networkingv1ac.NetworkPolicy(name, r.namespace).
@@ -222,9 +314,16 @@ func (r *renderer) networkPolicies() []Object {
 					WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{"k8s-app": "kube-dns"}))).
 				WithPorts(dnsPort(corev1.ProtocolUDP), dnsPort(corev1.ProtocolTCP)))),
 	}
-	if r.settings.IngressNamespace != "" {
+	var web []string
+	for _, c := range components {
+		if c.Type == sandboxv1.ComponentNginx || c.Type == sandboxv1.ComponentApp {
+			web = append(web, c.Name)
+		}
+	}
+	if r.settings.IngressNamespace != "" && len(web) > 0 {
 		objs = append(objs, policy(AllowIngressCtrlPolicy).WithSpec(networkingv1ac.NetworkPolicySpec().
-			WithPodSelector(all).
+			WithPodSelector(metav1ac.LabelSelector().WithMatchExpressions(metav1ac.LabelSelectorRequirement().
+				WithKey(sandboxv1.ComponentLabel).WithOperator(metav1.LabelSelectorOpIn).WithValues(web...))).
 			WithPolicyTypes(networkingv1.PolicyTypeIngress).
 			WithIngress(networkingv1ac.NetworkPolicyIngressRule().
 				WithFrom(networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(namespaceNamed(r.settings.IngressNamespace))))))

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -112,6 +113,62 @@ func TestBuiltinStagesFitTheirBudget(t *testing.T) {
 			g.Expect(cpu.Cmp(*budget.CPU)).To(BeNumerically("<=", 0), "cpu limits %s with a surge > budget %s", cpu.String(), budget.CPU.String())
 			g.Expect(mem.Cmp(*budget.Memory)).To(BeNumerically("<=", 0), "memory limits %s with a surge > budget %s", mem.String(), budget.Memory.String())
 			g.Expect(pods + 1).To(BeNumerically("<=", int(*budget.Pods)))
+		})
+	}
+}
+
+// TestStackThatOutgrowsItsBudgetIsRefused: overrides that the quota would
+// refuse (pods that never start, a claim that is never made) are an error
+// that names what to lower, not a sandbox that waits for ever.
+func TestStackThatOutgrowsItsBudgetIsRefused(t *testing.T) {
+	stages := map[string]*sandboxv1.RoadmapStage{}
+	for _, st := range builtinStages(t) {
+		stages[st.Name] = st
+	}
+	tests := []struct {
+		name      string
+		stage     string
+		overrides []sandboxv1.ComponentOverride
+		budget    *sandboxv1.Budget
+		wantErr   string
+	}{{
+		name: "the stage as it is fits", stage: "caching",
+	}, {
+		name: "ten app replicas", stage: "caching",
+		overrides: []sandboxv1.ComponentOverride{{Name: "app", Replicas: new(int32(10))}},
+		wantErr:   "the stack needs 3500m cpu (the limits of every replica, and of one more pod while a Deployment rolls out) but budget.cpu is 1500m",
+	}, {
+		name: "a data volume larger than the budget", stage: "databases",
+		overrides: []sandboxv1.ComponentOverride{{Name: "postgres", Storage: quantity("20Gi")}},
+		wantErr:   "the stack needs 20Gi storage (the Postgres data volume) but budget.storage is 5Gi",
+	}, {
+		name: "app resources larger than the budget", stage: "apis",
+		overrides: []sandboxv1.ComponentOverride{{Name: "app", Resources: &corev1.ResourceRequirements{
+			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}}},
+		wantErr: "the stack needs 2688Mi memory",
+	}, {
+		name: "a sandbox budget lowered below its stack", stage: "fundamentals",
+		budget:  &sandboxv1.Budget{Pods: new(int32(1))},
+		wantErr: "the stack needs 2 pods (every replica, and one more while a Deployment rolls out) but budget.pods is 1",
+	}, {
+		name: "a disabled component needs nothing", stage: "databases",
+		overrides: []sandboxv1.ComponentOverride{{Name: "mongo", Disabled: new(true)}},
+		budget:    &sandboxv1.Budget{Memory: quantity("1700Mi")},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewWithT(t)
+			sb := testSandbox(tt.stage)
+			sb.Spec.Components = tt.overrides
+			sb.Spec.Budget = tt.budget
+			_, err := Render(Input{Sandbox: sb, Stage: stages[tt.stage], Credentials: testCredentials}, DefaultSettings())
+			if tt.wantErr == "" {
+				g.Expect(err).NotTo(HaveOccurred())
+				return
+			}
+			var budgetErr *BudgetError
+			g.Expect(errors.As(err, &budgetErr)).To(BeTrue(), "a BudgetError: %v", err)
+			g.Expect(err.Error()).To(ContainSubstring(tt.wantErr))
 		})
 	}
 }

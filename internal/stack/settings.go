@@ -114,8 +114,16 @@ func RewriteRegistry(ref, registry string) string {
 	}
 }
 
-// defaultResources are the requests and limits of a component type's main
+// typeResources are the requests and limits of each component type's main
 // container when the stage and the sandbox set none.
+var typeResources = map[sandboxv1.ComponentType]corev1.ResourceRequirements{
+	sandboxv1.ComponentPostgres:  defaultResources("100m", "256Mi", "500m", "512Mi"),
+	sandboxv1.ComponentRedis:     defaultResources("50m", "64Mi", "250m", "256Mi"),
+	sandboxv1.ComponentNginx:     defaultResources("20m", "32Mi", "100m", "128Mi"),
+	sandboxv1.ComponentApp:       defaultResources("50m", "64Mi", "250m", "256Mi"),
+	sandboxv1.ComponentContainer: defaultResources("100m", "128Mi", "500m", "512Mi"),
+}
+
 func defaultResources(cpuRequest, memRequest, cpuLimit, memLimit string) corev1.ResourceRequirements {
 	return corev1.ResourceRequirements{
 		Requests: corev1.ResourceList{

@@ -77,6 +77,9 @@ type Input struct {
 	Stage   *sandboxv1.RoadmapStage
 	// Credentials are the generated secrets by key (see RequiredCredentials).
 	Credentials map[string]string
+	// DataVolumes are the data volumes of the Postgres StatefulSets that
+	// exist, by component name: they are kept as they are (see DataVolume).
+	DataVolumes map[string]DataVolume
 }
 
 // Stack is what a sandbox runs.
@@ -98,6 +101,9 @@ type Component struct {
 	Workload string
 	// Port is the component's first Service port.
 	Port int32
+	// Note is what the component's status says beyond its readiness, such as
+	// a change that waits for a reset.
+	Note string
 }
 
 // Endpoint is host:port of the component's Service inside the cluster.
@@ -134,13 +140,19 @@ func Render(in Input, s Settings) (*Stack, error) {
 	}
 	for i := range components {
 		components[i].Replicas = r.replicas(components[i].Component)
+		if existing, ok := in.DataVolumes[components[i].Name]; ok && components[i].Type == sandboxv1.ComponentPostgres {
+			keepDataVolume(&components[i], existing)
+		}
+	}
+	if err := checkFits(components, budget); err != nil {
+		return nil, err
 	}
 	st := &Stack{
 		Namespace:  r.namespaceObject(),
 		Components: components,
 	}
 	// The fences first: the quota and limits are in place before any pod is.
-	st.Objects = append(st.Objects, r.isolation(budget)...)
+	st.Objects = append(st.Objects, r.isolation(budget, components)...)
 	connection := r.connectionSecret(components)
 	st.Objects = append(st.Objects, connection)
 	for _, c := range components {

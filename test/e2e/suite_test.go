@@ -69,7 +69,14 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
-	workDir, err = os.MkdirTemp("", "learning-sandbox-e2e-")
+	// `make test-e2e` names the directory, so that it can tear the cluster
+	// down even when this process dies before its deferred clean-up runs
+	// (a -timeout panic, a signal).
+	if workDir = os.Getenv("E2E_WORKDIR"); workDir != "" {
+		err = os.MkdirAll(workDir, 0o755)
+	} else {
+		workDir, err = os.MkdirTemp("", "learning-sandbox-e2e-")
+	}
 	if err != nil {
 		return fail(err)
 	}
