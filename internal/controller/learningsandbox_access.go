@@ -48,6 +48,10 @@ const (
 	tokenExpiresAnnotation = "sandbox.learning.dev/token-expires-at"
 	// minTokenLifetime is the shortest token the TokenRequest API issues.
 	minTokenLifetime = 10 * time.Minute
+	// tokenExpirySlack: a token that expires this close to the sandbox lasts
+	// as long as it. Times are written to the second, and a new token would
+	// win the learner nothing.
+	tokenExpirySlack = time.Minute
 )
 
 // LearnerAccess is how the learner's kubeconfig reaches the API server.
@@ -79,7 +83,7 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 		return 0, fmt.Errorf("reading the kubeconfig Secret: %w", err)
 	}
 	if err == nil && len(secret.Data[KubeconfigKey]) > 0 {
-		if refreshIn, ok := tokenRefreshIn(secret, sb.Status.ExpiresAt, now); ok {
+		if refreshIn, ok := tokenRefreshIn(secret.Annotations, sb.Status.ExpiresAt, now); ok {
 			sb.Status.KubeconfigSecret = KubeconfigSecretName
 			return refreshIn, nil
 		}
@@ -105,12 +109,13 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 	}
 	// The API server may grant less than asked (--service-account-max-token-expiration).
 	granted := grantedLifetime(tr.Status.Token, lifetime)
+	annotations := map[string]string{
+		tokenIssuedAnnotation:  now.UTC().Format(time.RFC3339),
+		tokenExpiresAnnotation: now.Add(granted).UTC().Format(time.RFC3339),
+	}
 	apply := corev1ac.Secret(KubeconfigSecretName, ns).
 		WithLabels(stack.CommonLabels(sb)).
-		WithAnnotations(map[string]string{
-			tokenIssuedAnnotation:  now.UTC().Format(time.RFC3339),
-			tokenExpiresAnnotation: now.Add(granted).UTC().Format(time.RFC3339),
-		}).
+		WithAnnotations(annotations).
 		WithOwnerReferences(stack.OwnerReference(sb)).
 		WithType(corev1.SecretTypeOpaque).
 		WithData(map[string][]byte{KubeconfigKey: kubeconfig})
@@ -118,27 +123,27 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 		return 0, fmt.Errorf("applying the kubeconfig Secret: %w", err)
 	}
 	sb.Status.KubeconfigSecret = KubeconfigSecretName
-	if sb.Status.ExpiresAt != nil && !now.Add(granted).Before(sb.Status.ExpiresAt.Time) {
-		return 0, nil
-	}
-	return granted - granted/3, nil
+	// Judged from the annotations as written, as the next reconcile will.
+	refreshIn, _ := tokenRefreshIn(annotations, sb.Status.ExpiresAt, now)
+	return refreshIn, nil
 }
 
-// tokenRefreshIn reads the Secret's annotations and says how long its token
-// stays good: until a third of its life is left, or zero when it lasts until
-// the sandbox expires. ok is false when the token is due, or the annotations
-// are missing or unreadable, so a new token is needed now. Both times are by
-// the operator's clock, so that a refresh always lies ahead of a new token.
-func tokenRefreshIn(secret *corev1.Secret, sandboxExpires *metav1.Time, now time.Time) (time.Duration, bool) {
-	issued, err := time.Parse(time.RFC3339, secret.Annotations[tokenIssuedAnnotation])
+// tokenRefreshIn reads the kubeconfig Secret's annotations and says how long
+// its token stays good: until a third of its life is left, or zero when it
+// lasts until the sandbox expires (give or take tokenExpirySlack). ok is false
+// when the token is due, or the annotations are missing or unreadable, so a
+// new token is needed now. Both times are by the operator's clock, so that the
+// refresh of a new token always lies ahead.
+func tokenRefreshIn(annotations map[string]string, sandboxExpires *metav1.Time, now time.Time) (time.Duration, bool) {
+	issued, err := time.Parse(time.RFC3339, annotations[tokenIssuedAnnotation])
 	if err != nil {
 		return 0, false
 	}
-	expires, err := time.Parse(time.RFC3339, secret.Annotations[tokenExpiresAnnotation])
+	expires, err := time.Parse(time.RFC3339, annotations[tokenExpiresAnnotation])
 	if err != nil || !expires.After(issued) {
 		return 0, false
 	}
-	if sandboxExpires != nil && !expires.Before(sandboxExpires.Time) {
+	if sandboxExpires != nil && !expires.Add(tokenExpirySlack).Before(sandboxExpires.Time) {
 		return 0, true
 	}
 	refreshAt := expires.Add(-expires.Sub(issued) / 3)

@@ -22,34 +22,32 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestTokenRefreshIn(t *testing.T) {
 	issued := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	secret := func(issuedAt, expiresAt string) *corev1.Secret {
-		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{
-			tokenIssuedAnnotation: issuedAt, tokenExpiresAnnotation: expiresAt,
-		}}}
+	secret := func(issuedAt, expiresAt string) map[string]string {
+		return map[string]string{tokenIssuedAnnotation: issuedAt, tokenExpiresAnnotation: expiresAt}
 	}
-	hourToken := secret("2026-12-01T10:00:00Z", "2026-12-01T13:00:00Z")
+	threeHourToken := secret("2026-12-01T10:00:00Z", "2026-12-01T13:00:00Z")
 	at := func(d time.Duration) *metav1.Time { t := metav1.NewTime(issued.Add(d)); return &t }
 	for _, tc := range []struct {
 		name      string
-		secret    *corev1.Secret
+		secret    map[string]string
 		sandbox   *metav1.Time
 		now       time.Duration
 		refreshIn time.Duration
 		ok        bool
 	}{
-		{name: "fresh token: refresh when a third is left", secret: hourToken, now: 0, refreshIn: 2 * time.Hour, ok: true},
-		{name: "half way", secret: hourToken, now: 90 * time.Minute, refreshIn: 30 * time.Minute, ok: true},
-		{name: "a third left: due", secret: hourToken, now: 2 * time.Hour, ok: false},
-		{name: "expired: due", secret: hourToken, now: 4 * time.Hour, ok: false},
-		{name: "outlives the sandbox: never refreshed", secret: hourToken, sandbox: at(3 * time.Hour), now: 150 * time.Minute, ok: true},
-		{name: "sandbox outlives it: refreshed", secret: hourToken, sandbox: at(3*time.Hour + time.Second), now: 2 * time.Hour, ok: false},
-		{name: "no annotations: due", secret: &corev1.Secret{}, ok: false},
+		{name: "fresh token: refresh when a third is left", secret: threeHourToken, now: 0, refreshIn: 2 * time.Hour, ok: true},
+		{name: "half way", secret: threeHourToken, now: 90 * time.Minute, refreshIn: 30 * time.Minute, ok: true},
+		{name: "a third left: due", secret: threeHourToken, now: 2 * time.Hour, ok: false},
+		{name: "expired: due", secret: threeHourToken, now: 4 * time.Hour, ok: false},
+		{name: "outlives the sandbox: never refreshed", secret: threeHourToken, sandbox: at(3 * time.Hour), now: 150 * time.Minute, ok: true},
+		{name: "expires within a minute of the sandbox: never refreshed", secret: threeHourToken, sandbox: at(3*time.Hour + 59*time.Second), now: 2 * time.Hour, ok: true},
+		{name: "sandbox outlives it: refreshed", secret: threeHourToken, sandbox: at(3*time.Hour + 2*time.Minute), now: 2 * time.Hour, ok: false},
+		{name: "no annotations: due", secret: nil, ok: false},
 		{name: "unreadable: due", secret: secret("yesterday", "2026-12-01T13:00:00Z"), ok: false},
 		{name: "expires before issued: due", secret: secret("2026-12-01T13:00:00Z", "2026-12-01T10:00:00Z"), ok: false},
 	} {
