@@ -26,6 +26,7 @@ import (
 // +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'Redis').size() <= 1",message="a stage has at most one Redis component: REDIS_URL names one server; use a Container component for another"
 // +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'App').size() <= 1",message="a stage has at most one App component: APP_URL names one app"
 // +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'Nginx').size() <= 1",message="a stage has at most one Nginx component: WEB_URL names one proxy"
+// +kubebuilder:validation:XValidation:rule="!self.components.exists(c, c.type == 'Redis') || !self.components.exists(c, c.type == 'Container' && c.name == 'redis')",message="a Container component named redis would give REDIS_HOST and REDIS_PORT in the connection Secret to another server than the Redis component's: rename it, for example to redis-stack"
 // +kubebuilder:validation:XValidation:rule="!self.components.exists(c, c.type == 'App') || self.components.exists(c, c.type == 'Postgres')",message="the App component keeps its data in PostgreSQL: add a Postgres component to the stage"
 type RoadmapStageSpec struct {
 	// title of the stage as the roadmap names it.

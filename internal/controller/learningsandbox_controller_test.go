@@ -582,6 +582,12 @@ func TestInvalidInputIsRefused(t *testing.T) {
 				Image: "mongo:7", Container: &sandboxv1.ContainerSpec{Image: "mongo:7",
 					Ports: []sandboxv1.ContainerPort{{Name: "mongo", ContainerPort: 27017}}}})
 		}, "a Container component takes its image from container.image"},
+		{"a Container named redis beside a Redis", func(s *sandboxv1.RoadmapStage) {
+			s.Spec.Components = append(s.Spec.Components,
+				sandboxv1.Component{Name: "cache", Type: sandboxv1.ComponentRedis},
+				sandboxv1.Component{Name: "redis", Type: sandboxv1.ComponentContainer, Container: &sandboxv1.ContainerSpec{
+					Image: "redis/redis-stack:7", Ports: []sandboxv1.ContainerPort{{Name: "redis", ContainerPort: 6379}}}})
+		}, "a Container component named redis would give REDIS_HOST"},
 		{"storage on Redis", func(s *sandboxv1.RoadmapStage) {
 			s.Spec.Components = append(s.Spec.Components, sandboxv1.Component{Name: "redis", Type: sandboxv1.ComponentRedis,
 				Storage: new(resource.MustParse("1Gi"))})
