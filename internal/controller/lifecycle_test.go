@@ -285,7 +285,7 @@ func TestStorageChangeWaitsForAReset(t *testing.T) {
 	g.Expect(size).To(Equal("1Gi"))
 
 	edited := editSandbox(t, g, sb.Name, func(sb *sandboxv1.LearningSandbox) {
-		sb.Spec.Components = []sandboxv1.ComponentOverride{{Name: "postgres", Storage: ptr.To(resource.MustParse("3Gi"))}}
+		sb.Spec.Components = []sandboxv1.ComponentOverride{{Name: "postgres", Storage: new(resource.MustParse("3Gi"))}}
 	})
 	g.Eventually(func(g Gomega) {
 		cur := getSandbox(g, sb.Name)

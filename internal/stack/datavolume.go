@@ -84,10 +84,10 @@ func keepDataVolume(c *Component, existing DataVolume) {
 	if want.equal(existing) {
 		return
 	}
-	c.Ephemeral = ptr.To(existing.Ephemeral)
+	c.Ephemeral = new(existing.Ephemeral)
 	c.Storage, c.StorageClassName = nil, nil
 	if !existing.Ephemeral {
-		c.Storage = ptr.To(existing.Storage)
+		c.Storage = new(existing.Storage)
 		c.StorageClassName = existing.StorageClassName
 	}
 	c.Note = fmt.Sprintf("data volume stays %s until the next reset (spec.resetGeneration), which makes it %s",

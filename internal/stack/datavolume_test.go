@@ -7,7 +7,6 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/utils/ptr"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 )
@@ -56,11 +55,11 @@ func TestExistingDataVolumeIsKept(t *testing.T) {
 			existing: map[string]DataVolume{"postgres": persistent}, rendered: persistent,
 			note: "data volume stays 1Gi until the next reset (spec.resetGeneration), which makes it 5Gi"},
 		{name: "another storage class: kept",
-			asked:    sandboxv1.Component{StorageClassName: ptr.To("fast")},
+			asked:    sandboxv1.Component{StorageClassName: new("fast")},
 			existing: map[string]DataVolume{"postgres": persistent}, rendered: persistent,
 			note: `which makes it 1Gi of storage class "fast"`},
 		{name: "ephemeral now: the claim is kept",
-			asked:    sandboxv1.Component{Ephemeral: ptr.To(true)},
+			asked:    sandboxv1.Component{Ephemeral: new(true)},
 			existing: map[string]DataVolume{"postgres": persistent}, rendered: persistent,
 			note: "which makes it ephemeral"},
 		{name: "persistent now: the emptyDir is kept",
