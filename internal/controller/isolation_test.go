@@ -658,12 +658,13 @@ func TestSandboxIsFencedIn(t *testing.T) {
 	t.Run("a sandbox's budget lowers its stage's", func(t *testing.T) {
 		g := newG(t)
 		editSandbox(t, g, sb.Name, func(sb *sandboxv1.LearningSandbox) {
-			sb.Spec.Budget = &sandboxv1.Budget{CPU: new(resource.MustParse("1")), Memory: new(resource.MustParse("2Gi")),
-				Storage: new(resource.MustParse("3Gi")), Pods: new(int32(5))}
+			// Less than the stage's, and still room for its stack (1600m, 2176Mi and 6 pods with a rollout's).
+			sb.Spec.Budget = &sandboxv1.Budget{CPU: new(resource.MustParse("1800m")), Memory: new(resource.MustParse("3Gi")),
+				Storage: new(resource.MustParse("3Gi")), Pods: new(int32(10))}
 		})
 		g.Eventually(func(g Gomega) {
-			g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("1", "2Gi", "3Gi", 5)))
-			expectLimits(g, "1", "2Gi", "3Gi")
+			g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("1800m", "3Gi", "3Gi", 10)))
+			expectLimits(g, "1800m", "3Gi", "3Gi")
 		}).Should(Succeed())
 	})
 
@@ -692,7 +693,24 @@ func TestSandboxIsFencedIn(t *testing.T) {
 		}).Should(Succeed())
 		g.Consistently(func(g Gomega) {
 			g.Expect(inNamespace()).To(Equal(settled), "the operator wrote nothing into the namespace")
-			g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("1", "2Gi", "3Gi", 5)))
+			g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("1800m", "3Gi", "3Gi", 10)))
+		}).Should(Succeed())
+
+		// Within the stage's budget, but too small for the stack it runs: the
+		// quota would refuse its pods, so the sandbox says what to change instead.
+		edited = editSandbox(t, g, sb.Name, func(sb *sandboxv1.LearningSandbox) {
+			sb.Spec.Budget = &sandboxv1.Budget{CPU: new(resource.MustParse("1"))}
+		})
+		g.Eventually(func(g Gomega) {
+			cur := getSandbox(g, sb.Name)
+			g.Expect(cur.Status.ObservedGeneration).To(Equal(edited.Generation))
+			stalled := condition(cur, sandboxv1.StalledCondition)
+			g.Expect(stalled.Reason).To(Equal(sandboxv1.ReasonBudgetExceeded))
+			g.Expect(stalled.Message).To(ContainSubstring("the stack needs 1600m cpu"))
+			g.Expect(stalled.Message).To(ContainSubstring("but budget.cpu is 1: raise budget.cpu, or lower the replicas, resources or storage"))
+		}).Should(Succeed())
+		g.Consistently(func(g Gomega) {
+			g.Expect(inNamespace()).To(Equal(settled), "the operator wrote nothing into the namespace")
 		}).Should(Succeed())
 	})
 }
