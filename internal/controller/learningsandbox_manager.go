@@ -22,13 +22,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/labels"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -102,8 +105,36 @@ func CacheOptions() cache.Options {
 	for _, k := range managedKinds {
 		byObject[k.object] = managed
 	}
-	return cache.Options{DefaultTransform: cache.TransformStripManagedFields(), ByObject: byObject}
+	return cache.Options{DefaultTransform: transformCached(), ByObject: byObject}
 }
+
+// transformCached keeps of an object only what the operator reads: no
+// managedFields, and no status of a ResourceQuota (the quota controller's
+// usage figures, rewritten whenever a pod comes or goes).
+func transformCached() toolscache.TransformFunc {
+	stripManagedFields := cache.TransformStripManagedFields()
+	return func(in any) (any, error) {
+		if quota, ok := in.(*corev1.ResourceQuota); ok {
+			quota.Status = corev1.ResourceQuotaStatus{}
+		}
+		return stripManagedFields(in)
+	}
+}
+
+// cachedChange passes the updates of a child that change what the cache holds
+// of it, and drops the rest, such as a ResourceQuota's new usage figures,
+// which transformCached leaves out: only the resourceVersion tells them apart.
+var cachedChange = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	if e.ObjectOld == nil || e.ObjectNew == nil {
+		return true
+	}
+	updated, ok := e.ObjectNew.DeepCopyObject().(client.Object)
+	if !ok {
+		return true
+	}
+	updated.SetResourceVersion(e.ObjectOld.GetResourceVersion())
+	return !equality.Semantic.DeepEqual(e.ObjectOld, updated)
+}}
 
 // Options tune the controller.
 type Options struct {
@@ -121,7 +152,7 @@ func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Opti
 	}
 	b := ctrl.NewControllerManagedBy(mgr)
 	for _, k := range managedKinds {
-		b = b.Owns(k.object)
+		b = b.Owns(k.object, builder.WithPredicates(cachedChange))
 	}
 	return b.
 		For(&sandboxv1.LearningSandbox{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
