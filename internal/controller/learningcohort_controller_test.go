@@ -291,61 +291,106 @@ func TestCohortProvisionsTheRoster(t *testing.T) {
 	expectCohortReady(g, c.Name, 3)
 }
 
-// TestCohortRollsOutInBatches: a change of stage reaches the sandboxes
-// maxUnavailable at a time; the next ones move once those are ready.
+// TestCohortRollsOutInBatches: a change of stage, or of the template, reaches
+// the sandboxes maxUnavailable at a time; the next ones move once those are ready.
 func TestCohortRollsOutInBatches(t *testing.T) {
-	g := newG(t)
-	from := nginxStage(t, "cohort-from", "web")
 	to := nginxStage(t, "cohort-to", "site")
-	learners := []string{"l1", "l2", "l3", "l4", "l5", "l6"}
-	c := newCohort("rollout", from.Name, learners...)
-	c.Spec.MaxUnavailable = new(intstr.FromInt32(2))
-	createCohort(t, c)
-	names := sandboxNamesOf(c, learners...)
-	g.Eventually(func(g Gomega) []string {
-		return slices.Sorted(maps.Keys(cohortSandboxes(g, c.Name)))
-	}).Should(ConsistOf(names))
-	markSandboxesReady(t, g, names...)
-	expectCohortReady(g, c.Name, 6)
+	webImage := sandboxv1.ComponentOverride{Name: "web", Image: "nginxinc/nginx-unprivileged:1.29-alpine"}
+	for _, tc := range []struct {
+		name    string
+		change  func(*sandboxv1.LearningCohort)
+		applied func(sandboxv1.LearningSandbox) bool
+	}{
+		{"stage", func(c *sandboxv1.LearningCohort) { c.Spec.Stage = to.Name },
+			func(sb sandboxv1.LearningSandbox) bool { return sb.Spec.Stage == to.Name }},
+		{"template", func(c *sandboxv1.LearningCohort) { c.Spec.Template.Components = []sandboxv1.ComponentOverride{webImage} },
+			func(sb sandboxv1.LearningSandbox) bool { return slices.Contains(sb.Spec.Components, webImage) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newG(t)
+			from := nginxStage(t, "cohort-from", "web")
+			learners := []string{"l1", "l2", "l3", "l4", "l5", "l6"}
+			c := newCohort("rollout", from.Name, learners...)
+			c.Spec.MaxUnavailable = new(intstr.FromInt32(2))
+			createCohort(t, c)
+			names := sandboxNamesOf(c, learners...)
+			g.Eventually(func(g Gomega) []string {
+				return slices.Sorted(maps.Keys(cohortSandboxes(g, c.Name)))
+			}).Should(ConsistOf(names))
+			markSandboxesReady(t, g, names...)
+			expectCohortReady(g, c.Name, 6)
 
-	updateCohort(t, c.Name, func(c *sandboxv1.LearningCohort) { c.Spec.Stage = to.Name })
-	moved := func(g Gomega) []string {
-		var out []string
-		for name, sb := range cohortSandboxes(g, c.Name) {
-			if sb.Spec.Stage == to.Name {
-				out = append(out, name)
+			updateCohort(t, c.Name, tc.change)
+			moved := func(g Gomega) []string {
+				var out []string
+				for name, sb := range cohortSandboxes(g, c.Name) {
+					if tc.applied(sb) {
+						out = append(out, name)
+					}
+				}
+				slices.Sort(out)
+				return out
 			}
-		}
-		slices.Sort(out)
-		return out
-	}
-	var done []string
-	for batch := 1; batch <= 3; batch++ {
-		g.Eventually(moved).Should(HaveLen(2 * batch))
-		g.Consistently(moved).WithTimeout(time.Second).Should(HaveLen(2*batch), "batch %d: no more than 2 in update", batch)
-		if batch < 3 {
-			g.Eventually(func(g Gomega) {
-				cur := getCohort(g, c.Name)
-				g.Expect(cur.Status.UpdatedSandboxes).To(BeNumerically("==", 2*batch))
-				g.Expect(cur.Status.ReadySandboxes).To(BeNumerically("==", 6-2))
-				g.Expect(apimetaCondition(cur, sandboxv1.ReadyCondition).Reason).To(Equal(sandboxv1.ReasonRollingOut))
-				g.Expect(apimetaCondition(cur, sandboxv1.ReconcilingCondition).Status).To(Equal(metav1.ConditionTrue))
-			}).Should(Succeed())
-		}
-		var batchNames []string
-		for _, name := range moved(g) {
-			if !slices.Contains(done, name) {
-				batchNames = append(batchNames, name)
+			var done []string
+			for batch := 1; batch <= 3; batch++ {
+				g.Eventually(moved).Should(HaveLen(2 * batch))
+				g.Consistently(moved).WithTimeout(time.Second).Should(HaveLen(2*batch), "batch %d: no more than 2 in update", batch)
+				if batch < 3 {
+					g.Eventually(func(g Gomega) {
+						cur := getCohort(g, c.Name)
+						g.Expect(cur.Status.UpdatedSandboxes).To(BeNumerically("==", 2*batch))
+						g.Expect(cur.Status.ReadySandboxes).To(BeNumerically("==", 6-2))
+						g.Expect(apimetaCondition(cur, sandboxv1.ReadyCondition).Reason).To(Equal(sandboxv1.ReasonRollingOut))
+						g.Expect(apimetaCondition(cur, sandboxv1.ReconcilingCondition).Status).To(Equal(metav1.ConditionTrue))
+					}).Should(Succeed())
+				}
+				var batchNames []string
+				for _, name := range moved(g) {
+					if !slices.Contains(done, name) {
+						batchNames = append(batchNames, name)
+					}
+				}
+				g.Expect(batchNames).To(HaveLen(2))
+				markSandboxesReady(t, g, batchNames...)
+				done = append(done, batchNames...)
 			}
-		}
-		g.Expect(batchNames).To(HaveLen(2))
-		markSandboxesReady(t, g, batchNames...)
-		done = append(done, batchNames...)
+			expectCohortReady(g, c.Name, 6)
+			for _, sb := range cohortSandboxes(g, c.Name) {
+				g.Expect(tc.applied(sb)).To(BeTrue(), "%s has the change", sb.Name)
+			}
+		})
 	}
-	expectCohortReady(g, c.Name, 6)
-	for _, sb := range cohortSandboxes(g, c.Name) {
-		g.Expect(sb.Spec.Stage).To(Equal(to.Name))
+}
+
+// TestCohortCountsFailedSandboxes: sandboxes that cannot progress (here: their
+// stage does not exist yet) are counted as failed, named with their reason,
+// and the cohort is not Ready; once the stage exists they become Ready.
+func TestCohortCountsFailedSandboxes(t *testing.T) {
+	g := newG(t)
+	stage := uniqueName("cohort-later")
+	c := newCohort("failing", stage, "ada", "linus")
+	createCohort(t, c)
+	g.Eventually(func(g Gomega) {
+		cur := getCohort(g, c.Name)
+		g.Expect(cur.Status.FailedSandboxes).To(BeNumerically("==", 2))
+		g.Expect(cur.Status.ReadySandboxes).To(BeZero())
+		g.Expect(cur.Status.NotReady).To(ConsistOf(
+			HaveField("Reason", sandboxv1.ReasonStageNotFound), HaveField("Reason", sandboxv1.ReasonStageNotFound)))
+		g.Expect(apimetaCondition(cur, sandboxv1.ReadyCondition).Status).To(Equal(metav1.ConditionFalse))
+	}).Should(Succeed())
+
+	created := &sandboxv1.RoadmapStage{
+		ObjectMeta: metav1.ObjectMeta{Name: stage},
+		Spec: sandboxv1.RoadmapStageSpec{Title: "Later", Components: []sandboxv1.Component{
+			{Name: "web", Type: sandboxv1.ComponentNginx}}},
 	}
+	g.Expect(k8sClient.Create(t.Context(), created)).To(Succeed())
+	t.Cleanup(func() { deleteIgnoringNotFound(t, created) })
+	g.Eventually(func(g Gomega) {
+		g.Expect(getCohort(g, c.Name).Status.FailedSandboxes).To(BeZero())
+	}).Should(Succeed())
+	markSandboxesReady(t, g, sandboxNamesOf(c, "ada", "linus")...)
+	expectCohortReady(g, c.Name, 2)
 }
 
 // TestCohortSuspendsAndResumesAtOnce: suspend reaches every sandbox at once,
