@@ -301,10 +301,18 @@ func TestCohortRollsOutInBatches(t *testing.T) {
 		change  func(*sandboxv1.LearningCohort)
 		applied func(sandboxv1.LearningSandbox) bool
 	}{
-		{"stage", func(c *sandboxv1.LearningCohort) { c.Spec.Stage = to.Name },
-			func(sb sandboxv1.LearningSandbox) bool { return sb.Spec.Stage == to.Name }},
-		{"template", func(c *sandboxv1.LearningCohort) { c.Spec.Template.Components = []sandboxv1.ComponentOverride{webImage} },
-			func(sb sandboxv1.LearningSandbox) bool { return slices.Contains(sb.Spec.Components, webImage) }},
+		{
+			name:    "stage",
+			change:  func(c *sandboxv1.LearningCohort) { c.Spec.Stage = to.Name },
+			applied: func(sb sandboxv1.LearningSandbox) bool { return sb.Spec.Stage == to.Name },
+		},
+		{
+			name: "template",
+			change: func(c *sandboxv1.LearningCohort) {
+				c.Spec.Template.Components = []sandboxv1.ComponentOverride{webImage}
+			},
+			applied: func(sb sandboxv1.LearningSandbox) bool { return slices.Contains(sb.Spec.Components, webImage) },
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newG(t)
