@@ -530,13 +530,6 @@ func quotaHard(cpu, memory, storage string, pods int) map[corev1.ResourceName]st
 		corev1.ResourcePersistentVolumeClaims: resource.MustParse("10"),
 		corev1.ResourceServicesNodePorts:      resource.MustParse("0"),
 		corev1.ResourceServicesLoadBalancers:  resource.MustParse("0"),
-		corev1.ResourceServices:               resource.MustParse("20"),
-		corev1.ResourceSecrets:                resource.MustParse("50"),
-		corev1.ResourceConfigMaps:             resource.MustParse("50"),
-		"count/deployments.apps":              resource.MustParse("20"),
-		"count/statefulsets.apps":             resource.MustParse("5"),
-		"count/jobs.batch":                    resource.MustParse("50"),
-		"count/cronjobs.batch":                resource.MustParse("10"),
 	})
 }
 
@@ -584,6 +577,15 @@ func TestSandboxIsFencedIn(t *testing.T) {
 		g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("2", "4Gi", "5Gi", 20)))
 		expectLimits(g, "2", "4Gi", "5Gi")
 	}).Should(Succeed())
+	// And a bound on the objects of each kind, whatever the stage.
+	g.Eventually(func(g Gomega) map[corev1.ResourceName]string {
+		objects := &corev1.ResourceQuota{}
+		g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: stack.ObjectQuotaName}, objects)).To(Succeed())
+		return quantities(objects.Spec.Hard)
+	}).Should(Equal(map[corev1.ResourceName]string{
+		"services": "20", "secrets": "50", "configmaps": "50", "count/deployments.apps": "20",
+		"count/statefulsets.apps": "5", "count/jobs.batch": "50", "count/cronjobs.batch": "10",
+	}))
 
 	t.Run("network policies deny all but the sandbox's own traffic, DNS and the ingress controller", func(t *testing.T) {
 		g := newG(t)

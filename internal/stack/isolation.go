@@ -37,6 +37,8 @@ import (
 const (
 	QuotaName      = "sandbox-quota"
 	LimitRangeName = "sandbox-limits"
+	// ObjectQuotaName bounds how many objects of each kind the namespace holds.
+	ObjectQuotaName = "sandbox-object-quota"
 	// LearnerName names the learner's ServiceAccount and RoleBinding.
 	LearnerName = "learner"
 	// DefaultLearnerClusterRole is the ClusterRole (config/learner) that the
@@ -60,6 +62,7 @@ const (
 
 // objectCounts bound how many objects of each kind a learner may keep in a
 // sandbox, the operator's own included, so that no learner can fill etcd.
+// They are a quota of their own, applied last (see objectQuota).
 var objectCounts = map[corev1.ResourceName]int64{
 	corev1.ResourceServices:   20,
 	corev1.ResourceSecrets:    50,
@@ -238,11 +241,23 @@ func (r *renderer) quota(b sandboxv1.Budget) *corev1ac.ResourceQuotaApplyConfigu
 		corev1.ResourceServicesNodePorts:      *resource.NewQuantity(0, resource.DecimalSI),
 		corev1.ResourceServicesLoadBalancers:  *resource.NewQuantity(0, resource.DecimalSI),
 	}
-	// Objects cost the API server and etcd, whatever they run: bounded too.
+	return corev1ac.ResourceQuota(QuotaName, r.namespace).
+		WithLabels(r.labels("")).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithSpec(corev1ac.ResourceQuotaSpec().WithHard(hard))
+}
+
+// objectQuota bounds the objects of each kind in the namespace: they cost the
+// API server and etcd, whatever they run. While a quota counts a kind, every
+// create of that kind also writes the quota's status, and conflicts with
+// the other creates that do; rendered after the stack, it is in place before
+// the learner gets in, and the operator's own creates do not pay for it.
+func (r *renderer) objectQuota() *corev1ac.ResourceQuotaApplyConfiguration {
+	hard := corev1.ResourceList{}
 	for name, n := range objectCounts {
 		hard[name] = *resource.NewQuantity(n, resource.DecimalSI)
 	}
-	return corev1ac.ResourceQuota(QuotaName, r.namespace).
+	return corev1ac.ResourceQuota(ObjectQuotaName, r.namespace).
 		WithLabels(r.labels("")).
 		WithOwnerReferences(OwnerReference(r.sandbox)).
 		WithSpec(corev1ac.ResourceQuotaSpec().WithHard(hard))

@@ -186,7 +186,8 @@ func TestDeletingASandboxRemovesEverything(t *testing.T) {
 }
 
 // TestChangingTheStageChangesTheWorkloads: databases -> caching removes mongo
-// and web and keeps the Postgres volume; caching -> apis adds web, drops redis.
+// and web and keeps the Postgres volume; caching -> apis adds web, drops redis;
+// apis -> capstone, whose Postgres asks for more storage, keeps the volume too.
 func TestChangingTheStageChangesTheWorkloads(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -221,6 +222,20 @@ func TestChangingTheStageChangesTheWorkloads(t *testing.T) {
 		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/web", "StatefulSet/postgres"}))
 	}, readyTimeout, poll).Should(Succeed())
 	waitReady(g, name)
+
+	// capstone's Postgres asks for 5Gi; the StatefulSet's claim template cannot
+	// change, so the sandbox runs on, on the same data, and says when 5Gi comes.
+	setStage("capstone")
+	g.Eventually(func(g Gomega) {
+		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/redis", "Deployment/web", "StatefulSet/postgres"}))
+	}, readyTimeout, poll).Should(Succeed())
+	sb := waitReady(g, name)
+	g.Expect(sb.Status.Components).To(ContainElement(And(
+		HaveField("Name", "postgres"),
+		HaveField("Message", ContainSubstring("data volume stays 1Gi until the next reset (spec.resetGeneration), which makes it 5Gi")),
+	)))
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "data-postgres-0"}, kept)).To(Succeed())
+	g.Expect(kept.UID).To(Equal(pvc.UID), "the Postgres data volume is the same")
 }
 
 // TestOperatorKilledWhileProvisioningConverges kills the operator without
