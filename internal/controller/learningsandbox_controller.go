@@ -118,18 +118,18 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonUnknownComponent, err)
 	}
-	if resetting, err := r.reconcileReset(ctx, sb, ns); err != nil || resetting {
+	sets, err := r.statefulSets(ctx, sb, ns)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if resetting, err := r.reconcileReset(ctx, sb, ns, sets); err != nil || resetting {
 		return ctrl.Result{}, err
 	}
 	creds, err := r.ensureCredentials(ctx, sb, ns, stack.RequiredCredentials(components))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	volumes, err := r.dataVolumes(ctx, sb, ns)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	st, err := stack.Render(stack.Input{Sandbox: sb, Stage: stage, Credentials: creds, DataVolumes: volumes}, r.Settings)
+	st, err := stack.Render(stack.Input{Sandbox: sb, Stage: stage, Credentials: creds, DataVolumes: dataVolumes(sets)}, r.Settings)
 	if _, ok := errors.AsType[*stack.BudgetError](err); ok {
 		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonBudgetExceeded, err)
 	}

@@ -40,16 +40,14 @@ import (
 // generation lives on the objects, a reset happens exactly once per bump, also
 // when the operator restarts half way. Credentials are kept: a reset wipes
 // data, not access, so what the learner saved keeps working. It reports
-// whether the reset is still waiting for old objects to go.
-func (r *LearningSandboxReconciler) reconcileReset(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string) (bool, error) {
+// whether the reset is still waiting for old objects to go. sets are the
+// sandbox's StatefulSets (see statefulSets).
+func (r *LearningSandboxReconciler) reconcileReset(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string,
+	sets *appsv1.StatefulSetList) (bool, error) {
 	want := strconv.FormatInt(sb.Spec.ResetGeneration, 10)
 	inSandbox := []client.ListOption{client.InNamespace(ns), client.MatchingLabels{sandboxv1.SandboxLabel: sb.Name}}
 
 	var stale []client.Object
-	var sets appsv1.StatefulSetList
-	if err := r.List(ctx, &sets, inSandbox...); err != nil {
-		return false, fmt.Errorf("listing StatefulSets: %w", err)
-	}
 	for i := range sets.Items {
 		if sets.Items[i].Labels[sandboxv1.ResetGenerationLabel] != want {
 			stale = append(stale, &sets.Items[i])
@@ -94,21 +92,28 @@ func (r *LearningSandboxReconciler) reconcileReset(ctx context.Context, sb *sand
 	return true, nil
 }
 
-// dataVolumes is the data volume each of the sandbox's StatefulSets was made
-// with, by name. A StatefulSet's claim templates cannot change, so the stack
-// is rendered with these until a reset makes the StatefulSet anew.
-func (r *LearningSandboxReconciler) dataVolumes(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string) (map[string]stack.DataVolume, error) {
-	var sets appsv1.StatefulSetList
-	if err := r.List(ctx, &sets, client.InNamespace(ns), client.MatchingLabels{sandboxv1.SandboxLabel: sb.Name}); err != nil {
+// statefulSets are the sandbox's StatefulSets, as the cache holds them: the
+// reset looks at the generation they were made for, the rendering at their
+// data volumes.
+func (r *LearningSandboxReconciler) statefulSets(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string) (*appsv1.StatefulSetList, error) {
+	sets := &appsv1.StatefulSetList{}
+	if err := r.List(ctx, sets, client.InNamespace(ns), client.MatchingLabels{sandboxv1.SandboxLabel: sb.Name}); err != nil {
 		return nil, fmt.Errorf("listing StatefulSets: %w", err)
 	}
+	return sets, nil
+}
+
+// dataVolumes is the data volume each StatefulSet was made with, by name. A
+// StatefulSet's claim templates cannot change, so the stack is rendered with
+// these until a reset makes the StatefulSet anew.
+func dataVolumes(sets *appsv1.StatefulSetList) map[string]stack.DataVolume {
 	out := make(map[string]stack.DataVolume, len(sets.Items))
 	for i := range sets.Items {
 		if sets.Items[i].DeletionTimestamp.IsZero() {
 			out[sets.Items[i].Name] = stack.DataVolumeOf(&sets.Items[i])
 		}
 	}
-	return out, nil
+	return out
 }
 
 // terminatingMessage says what keeps a terminating namespace from going, from
