@@ -5,12 +5,16 @@
 # reach behind a module mirror). Idempotent: a binary that is already built for
 # the pinned version is skipped.
 #
-#   hack/controlplane.sh BIN_DIR
+#   hack/controlplane.sh BIN_DIR          the control plane
+#   hack/controlplane.sh BIN_DIR node     the real node's kubelet and kube-proxy
 #
-# Produces:
+# The node's binaries come from the same module with the same flags, so that
+# they reuse the control plane's Go build cache instead of compiling
+# Kubernetes again. Produces:
 #   BIN_DIR/k8s/<ver>-linux-<arch>/{kube-apiserver,etcd,kubectl}   (envtest's layout)
 #   BIN_DIR/controlplane/<ver>/{kube-controller-manager,kube-scheduler}
 #   BIN_DIR/kwok-<kwokver>/{kwok,kwokctl}
+#   BIN_DIR/realnode/<ver>/{kubelet,kube-proxy}                     (node)
 set -euo pipefail
 
 BIN_DIR=$(mkdir -p "${1:?usage: $0 BIN_DIR}" && cd "$1" && pwd)
@@ -54,6 +58,14 @@ build() {
   mv "$out.tmp" "$out"
   say "Built $(basename "$out") in $((SECONDS - start))s"
 }
+
+if [ "${2:-}" = node ]; then
+  NODE_DIR="$BIN_DIR/realnode/$K8S_VERSION"
+  mkdir -p "$NODE_DIR"
+  build "$NODE_DIR/kubelet"    k8s.io/kubernetes/cmd/kubelet
+  build "$NODE_DIR/kube-proxy" k8s.io/kubernetes/cmd/kube-proxy
+  exit 0
+fi
 
 build "$ENVTEST_DIR/kube-apiserver"          k8s.io/kubernetes/cmd/kube-apiserver
 build "$ENVTEST_DIR/kubectl"                 k8s.io/kubernetes/cmd/kubectl

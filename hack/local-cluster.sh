@@ -3,12 +3,15 @@
 # kube-apiserver, kube-controller-manager and kube-scheduler, with KWOK's fake
 # nodes on which pods are scheduled and become Running and Ready. No Docker,
 # no download: `make controlplane` builds every binary from the Go module proxy.
+# With REAL_NODE=1 it also gets one real worker node (hack/realnode/node.sh;
+# `make realnode` builds it) on which pods really run; the fake nodes are then
+# tainted, so that only what tolerates them goes there.
 #
 #   hack/local-cluster.sh up   NAME DIR [NODES]   create the cluster, or reuse it if it runs
 #   hack/local-cluster.sh down NAME DIR           delete the cluster and DIR
 #
-# DIR holds everything the cluster writes: KWOK's work directory and the
-# kubeconfig DIR/kubeconfig.
+# DIR holds everything the cluster writes: KWOK's work directory, the real
+# node's state (DIR/node) and the kubeconfig DIR/kubeconfig.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +33,30 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 export KWOK_WORKDIR=$dir/kwok
 kubeconfig=$dir/kubeconfig
+pki=$KWOK_WORKDIR/clusters/$name/pki
+REAL_NODE=${REAL_NODE:-}
+
+# real_node_args prints kwokctl's arguments for a cluster with a real node: the
+# API server advertised on the node's bridge, where pods reach it through the
+# kubernetes Service (and with that address in its certificate), Services in
+# 10.96.0.0/16 (KWOK's fake pods use 10.0.0.0/24), and the kubelet reached by
+# its address with a client certificate, for logs, exec and port-forward.
+real_node_args() {
+  bash "$ROOT/hack/realnode/node.sh" prepare
+  cat >"$dir/kwokctl-real-node.yaml" <<YAML
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  kubeApiserverCertSANs: [10.88.0.1, 10.96.0.1, kubernetes, kubernetes.default, kubernetes.default.svc, kubernetes.default.svc.cluster.local]
+YAML
+  local a
+  for a in advertise-address=10.88.0.1 service-cluster-ip-range=10.96.0.0/16 \
+    kubelet-preferred-address-types=InternalIP \
+    kubelet-client-certificate="$pki/admin.crt" kubelet-client-key="$pki/admin.key"; do
+    printf -- '--extra-args\nkube-apiserver=%s\n' "$a"
+  done
+  printf -- '--config\n%s\n' "$dir/kwokctl-real-node.yaml"
+}
 
 running() {
   [ -f "$kubeconfig" ] && "$KUBECTL" --kubeconfig "$kubeconfig" get --raw /readyz >/dev/null 2>&1
@@ -46,8 +73,12 @@ up)
       "$KWOKCTL" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true
     fi
     say "Starting the local cluster $name: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok ($K8S_VERSION)"
+    real=()
+    if [ -n "$REAL_NODE" ]; then
+      mapfile -t real < <(real_node_args)
+    fi
     # The host-path provisioner binds PVCs, so that Postgres gets its volume.
-    "$KWOKCTL" create cluster --name "$name" --runtime binary \
+    "$KWOKCTL" create cluster --name "$name" --runtime binary "${real[@]}" \
       --etcd-binary "$ENVTEST_DIR/etcd" \
       --kube-apiserver-binary "$ENVTEST_DIR/kube-apiserver" \
       --kube-controller-manager-binary "$EXTRA_DIR/kube-controller-manager" \
@@ -74,9 +105,14 @@ provisioner: kubernetes.io/host-path
 reclaimPolicy: Delete
 volumeBindingMode: Immediate
 YAML
+  if [ -n "$REAL_NODE" ]; then
+    bash "$ROOT/hack/realnode/node.sh" up "$dir" "$kubeconfig" "$pki"
+  fi
   say "Local cluster $name is up: export KUBECONFIG=$kubeconfig"
   ;;
 down)
+  # A real node goes first, while the API server can still stop its pods.
+  bash "$ROOT/hack/realnode/node.sh" down "$dir" "$kubeconfig"
   if [ -d "$KWOK_WORKDIR" ]; then
     say "Deleting the local cluster $name"
     "$KWOKCTL" delete cluster --name "$name" --kubeconfig "$kubeconfig" >/dev/null 2>&1 || true

@@ -250,13 +250,13 @@ func TestOperatorKilledWhileProvisioningConverges(t *testing.T) {
 	killAfter := 1 + rng.IntN(batch/2)
 	t.Logf("seed %d: killing the operator once %d of %d namespaces exist", seed, killAfter, batch)
 
-	operator.kill()
+	operator.Kill()
 	names := make([]string, batch)
 	for i := range names {
 		names[i] = fmt.Sprintf("e2e-crash-%02d", i)
 		createSandbox(t, g, names[i], "auth")
 	}
-	g.Expect(operator.start()).To(Succeed())
+	g.Expect(operator.Start()).To(Succeed())
 	g.Eventually(func(g Gomega) {
 		var nss corev1.NamespaceList
 		g.Expect(k8sClient.List(ctx, &nss, client.HasLabels{sandboxv1.SandboxLabel})).To(Succeed())
@@ -268,8 +268,8 @@ func TestOperatorKilledWhileProvisioningConverges(t *testing.T) {
 		}
 		g.Expect(n).To(BeNumerically(">=", killAfter))
 	}, readyTimeout, 50*time.Millisecond).Should(Succeed())
-	operator.kill()
-	g.Expect(operator.start()).To(Succeed())
+	operator.Kill()
+	g.Expect(operator.Start()).To(Succeed())
 
 	for _, name := range names {
 		waitReady(g, name)

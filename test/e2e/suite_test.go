@@ -24,16 +24,10 @@ limitations under the License.
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -42,18 +36,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
 )
 
 const clusterName = "learning-sandbox-e2e"
 
 var (
-	root        string // the repository
-	workDir     string // the cluster's and the operator's files
-	kubeconfig  string
-	kubectlPath string
-	k8sClient   client.Client
-	scheme      = runtime.NewScheme()
-	operator    *operatorProcess
+	root       string // the repository
+	kubeconfig string
+	k8sClient  client.Client
+	scheme     = runtime.NewScheme()
+	local      *cluster.Cluster
+	operator   *cluster.Operator
 )
 
 func TestMain(m *testing.M) {
@@ -72,7 +66,8 @@ func run(m *testing.M) int {
 	// `make test-e2e` names the directory, so that it can tear the cluster
 	// down even when this process dies before its deferred clean-up runs
 	// (a -timeout panic, a signal).
-	if workDir = os.Getenv("E2E_WORKDIR"); workDir != "" {
+	workDir := os.Getenv("E2E_WORKDIR")
+	if workDir != "" {
 		err = os.MkdirAll(workDir, 0o755)
 	} else {
 		workDir, err = os.MkdirTemp("", "learning-sandbox-e2e-")
@@ -81,43 +76,22 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	kubeconfig = filepath.Join(workDir, "kubeconfig")
+	local = &cluster.Cluster{Root: root, Name: clusterName, WorkDir: workDir, Kubeconfig: kubeconfig}
 	defer func() {
 		if os.Getenv("E2E_KEEP") != "" {
 			fmt.Printf("E2E_KEEP is set: the cluster keeps running; export KUBECONFIG=%s\n", kubeconfig)
 			return
 		}
-		operator.stop()
-		_ = sh(root, "bash", "hack/local-cluster.sh", "down", clusterName, workDir)
+		operator.Stop()
+		_ = local.Down()
 	}()
 
-	if err := sh(root, "bash", "hack/local-cluster.sh", "up", clusterName, workDir, "5"); err != nil {
+	if err := local.Up(5); err != nil {
 		return fail(err)
 	}
-	version, err := output(filepath.Join(root, "hack", "controlplane"), "go", "list", "-m", "-f", "{{.Version}}", "k8s.io/kubernetes")
+	manager, err := local.BuildOperator()
 	if err != nil {
 		return fail(err)
-	}
-	kubectlPath = filepath.Join(root, "bin", "k8s", strings.TrimPrefix(version, "v")+"-linux-amd64", "kubectl")
-
-	for _, args := range [][]string{
-		{"apply", "--server-side", "-f", "config/crd/bases"},
-		{"apply", "--server-side", "-k", "config/learner"},
-		{"wait", "--for", "condition=Established", "crd/learningsandboxes.sandbox.learning.dev",
-			"crd/roadmapstages.sandbox.learning.dev", "crd/learningcohorts.sandbox.learning.dev", "--timeout", "60s"},
-		{"apply", "--server-side", "-k", "config/stages"},
-	} {
-		if err := sh(root, kubectlPath, append([]string{"--kubeconfig", kubeconfig}, args...)...); err != nil {
-			return fail(err)
-		}
-	}
-
-	// Built the way the Dockerfile builds the image's /manager.
-	manager := filepath.Join(workDir, "manager")
-	build := exec.Command("go", "build", "-o", manager, "cmd/main.go")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fail(fmt.Errorf("building the manager as the Dockerfile does: %v\n%s", err, out))
 	}
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
@@ -130,13 +104,14 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 
-	operator = &operatorProcess{binary: manager, log: filepath.Join(workDir, "manager.log")}
-	if err := operator.start(); err != nil {
+	operator = &cluster.Operator{Binary: manager, Log: filepath.Join(workDir, "manager.log"), Args: []string{
+		"--kubeconfig", kubeconfig, "--health-probe-bind-address=0", "--metrics-bind-address=0", "--concurrency=8"}}
+	if err := operator.Start(); err != nil {
 		return fail(err)
 	}
 	code := m.Run()
 	if code != 0 {
-		fmt.Printf("The operator's log: %s\n%s\n", operator.log, tail(operator.log, 60))
+		fmt.Printf("The operator's log: %s\n%s\n", operator.Log, cluster.Tail(operator.Log, 60))
 	}
 	return code
 }
@@ -146,102 +121,7 @@ func fail(err error) int {
 	return 1
 }
 
-func sh(dir, name string, args ...string) error {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
-	}
-	return nil
-}
-
-func output(dir, name string, args ...string) (string, error) {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	return strings.TrimSpace(string(out)), err
-}
-
-func tail(path string, lines int) string {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	all := strings.Split(strings.TrimRight(string(raw), "\n"), "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
-}
-
-// operatorProcess is the operator running out of cluster, which a test may
-// kill without warning and start again.
-type operatorProcess struct {
-	binary, log string
-	mu          sync.Mutex
-	cmd         *exec.Cmd
-	exited      chan struct{}
-}
-
-func (o *operatorProcess) start() error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	logFile, err := os.OpenFile(o.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(o.binary, "--kubeconfig", kubeconfig,
-		"--health-probe-bind-address=0", "--metrics-bind-address=0", "--concurrency=8")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	o.cmd, o.exited = cmd, make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		_ = logFile.Close()
-		close(o.exited)
-	}()
-	return nil
-}
-
-// kill stops the operator at once, as a crash or an evicted pod would.
-func (o *operatorProcess) kill() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.cmd == nil {
-		return
-	}
-	_ = o.cmd.Process.Signal(syscall.SIGKILL)
-	<-o.exited
-	o.cmd = nil
-}
-
-func (o *operatorProcess) stop() {
-	if o == nil {
-		return
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.cmd == nil {
-		return
-	}
-	_ = o.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-o.exited:
-	case <-time.After(10 * time.Second):
-		_ = o.cmd.Process.Kill()
-		<-o.exited
-	}
-	o.cmd = nil
-}
-
 // kubectl runs the toolchain's kubectl against the cluster and returns what it printed.
 func kubectl(args ...string) (string, error) {
-	cmd := exec.Command(kubectlPath, append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
+	return local.Run(args...)
 }

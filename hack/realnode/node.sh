@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# One real worker node beside the local cluster's KWOK nodes, on this machine:
+# containerd and runc (Debian), the CNI bridge, kubelet and kube-proxy
+# (k8s.io/kubernetes), kube-router as the NetworkPolicy enforcer and CoreDNS as
+# the cluster's DNS. Pods scheduled to it really run. It is a test-cluster
+# component only: nothing of it ships with the operator.
+#
+#   hack/realnode/node.sh prepare                the pod bridge, before the control plane starts
+#   hack/realnode/node.sh up   DIR KUBECONFIG PKI start the node (or keep it) and join the cluster
+#   hack/realnode/node.sh down DIR KUBECONFIG    stop it and remove all it made
+#   hack/realnode/node.sh leftovers              print what a node left on this machine
+#
+# DIR/node holds its state; PKI is the cluster's pki directory (ca.crt,
+# admin.crt, admin.key). Needs root. Facts it is built on: ../shared/real-node/NOTES.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=${LOCALBIN:-$ROOT/bin}
+K8S_VERSION=$(cd "$ROOT/hack/controlplane" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
+NODE_BIN=$BIN/realnode/$K8S_VERSION
+KUBECTL=$BIN/k8s/${K8S_VERSION#v}-$(go env GOOS)-$(go env GOARCH)/kubectl
+
+# The node's network: pods on the bridge cni0 in POD_CIDR, whose gateway is the
+# node's own address; Services in the range the API server is given.
+NODE_NAME=real-node
+BRIDGE=cni0
+NODE_IP=10.88.0.1
+POD_CIDR=10.88.0.0/24
+CLUSTER_DNS=10.96.0.10
+# The fake nodes are tainted so that only what tolerates them runs there
+# (make bench's pods); everything else comes to the real node.
+FAKE_TAINT=kwok.x-k8s.io/node=fake:NoSchedule
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+cmd=${1:?usage: $0 prepare|up|down|leftovers ...}
+
+# wait_for SECONDS WHAT COMMAND...: runs COMMAND until it succeeds.
+wait_for() {
+  local limit=$1 what=$2; shift 2
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      say "Timed out after ${limit}s waiting for $what"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# start NAME COMMAND...: runs COMMAND in the background, its own session,
+# logging to $STATE/NAME.log, unless it already runs.
+start() {
+  local name=$1; shift
+  if [ -f "$STATE/$name.pid" ] && kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null; then
+    return 0
+  fi
+  setsid "$@" >"$STATE/$name.log" 2>&1 </dev/null &
+  echo $! >"$STATE/$name.pid"
+}
+
+# stop NAME: stops what start NAME started.
+stop() {
+  local pidfile=$STATE/$1.pid pid
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# The pod bridge exists before the API server starts, so that the node's
+# address is there to advertise, to serve the kubelet on, and to put in the
+# API server's certificate (NOTES.md: 10.88.0.1 appears only with the first pod).
+prepare() {
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+  fi
+  ip addr replace "$NODE_IP/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  # kube-proxy's and kube-router's rules see bridged traffic only with these.
+  modprobe br_netfilter 2>/dev/null || true
+  sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.ipv4.ip_forward=1
+}
+
+configure() {
+  local pki=$1
+  mkdir -p "$STATE/containerd" "$STATE/cni/net.d" "$STATE/kubelet" "$STATE/images"
+  sed -e "s|@STATE@|$STATE|g" "$ROOT/hack/realnode/containerd.toml" >"$STATE/containerd/config.toml"
+  sed -e "s|@STATE@|$STATE|g" -e "s|@BRIDGE@|$BRIDGE|g" -e "s|@POD_CIDR@|$POD_CIDR|g" -e "s|@NODE_IP@|$NODE_IP|g" \
+    "$ROOT/hack/realnode/10-bridge.conflist" >"$STATE/cni/net.d/10-bridge.conflist"
+  # Pods resolve cluster names only: this machine has no upstream DNS.
+  printf 'nameserver %s\n' "$CLUSTER_DNS" >"$STATE/kubelet/resolv.conf"
+  sed -e "s|@STATE@|$STATE|g" -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@CLUSTER_DNS@|$CLUSTER_DNS|g" -e "s|@CA@|$pki/ca.crt|g" \
+    "$ROOT/hack/realnode/kubelet-config.yaml" >"$STATE/kubelet/config.yaml"
+}
+
+containerd_up() {
+  local sock=$STATE/containerd/containerd.sock
+  start containerd containerd --config "$STATE/containerd/config.toml"
+  wait_for 30 containerd ctr --address "$sock" version
+  local image name
+  for image in "$BIN/realnode/images"/*.tar; do
+    name=$(basename "$image" .tar)
+    # Imported again only when the image was rebuilt.
+    if [ "$(cat "$STATE/images/$name" 2>/dev/null)" != "$(cat "${image%.tar}.stamp")" ]; then
+      ctr --address "$sock" -n k8s.io images import --no-unpack=false "$image" >/dev/null
+      cp "${image%.tar}.stamp" "$STATE/images/$name"
+    fi
+  done
+}
+
+# up joins the node to the cluster and installs the cluster's DNS.
+up() {
+  local kubeconfig=$1 pki=$2
+  prepare
+  configure "$pki"
+  containerd_up
+  start kubelet "$NODE_BIN/kubelet" --config "$STATE/kubelet/config.yaml" --kubeconfig "$kubeconfig" \
+    --root-dir "$STATE/kubelet/root" --cert-dir "$STATE/kubelet/pki" \
+    --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
+    --node-labels "node.learning-sandbox.dev/real=true" -v 1
+  start kube-proxy "$NODE_BIN/kube-proxy" --kubeconfig "$kubeconfig" --hostname-override "$NODE_NAME" \
+    --proxy-mode iptables --cluster-cidr "$POD_CIDR" --conntrack-max-per-core 0 \
+    --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256
+  start kube-router "$NODE_BIN/kube-router" --kubeconfig "$kubeconfig" --hostname-override "$NODE_NAME" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --run-loadbalancer=false \
+    --metrics-port 0 --health-port 0
+  # The data directories of the hostPath provisioner are made 0750 root; the
+  # stack's users are not root. Opened up as each volume is made, before any
+  # pod can mount it (a pod waits for its claim to be bound to the volume).
+  start volumes bash "$ROOT/hack/realnode/volumes.sh" "$KUBECTL" "$kubeconfig"
+
+  local k=("$KUBECTL" --kubeconfig "$kubeconfig")
+  wait_for 60 "node $NODE_NAME to be Ready" \
+    "${k[@]}" wait --for condition=Ready "node/$NODE_NAME" --timeout 2s
+  local fake
+  for fake in $("${k[@]}" get nodes -l type=kwok -o name); do
+    "${k[@]}" taint nodes "${fake#node/}" "$FAKE_TAINT" --overwrite >/dev/null
+  done
+  "${k[@]}" apply --server-side --force-conflicts -f "$ROOT/hack/realnode/coredns.yaml" >/dev/null
+  "${k[@]}" -n kube-system rollout status deployment/coredns --timeout 120s >/dev/null
+  say "Real node $NODE_NAME is Ready, with CoreDNS at $CLUSTER_DNS"
+}
+
+# down stops the node: first every pod, through the kubelet, so that the CNI
+# plugins remove their addresses, rules and network namespaces; then the
+# daemons; then what is left of their state.
+down() {
+  local kubeconfig=$1
+  local k=("$KUBECTL" --kubeconfig "$kubeconfig" --request-timeout 10s)
+  if [ -f "$STATE/kubelet.pid" ] && "${k[@]}" get node "$NODE_NAME" >/dev/null 2>&1; then
+    "${k[@]}" cordon "$NODE_NAME" >/dev/null 2>&1 || true
+    "${k[@]}" delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period 1 --wait=false >/dev/null 2>&1 || true
+    wait_for 90 "the node's pods to stop" no_pod_sandboxes || true
+  fi
+  stop volumes
+  stop kube-router
+  stop kube-proxy
+  stop kubelet
+  [ -x "$NODE_BIN/kube-router" ] && "$NODE_BIN/kube-router" --cleanup-config >/dev/null 2>&1 || true
+  [ -x "$NODE_BIN/kube-proxy" ] && "$NODE_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
+  kill_containers
+  stop containerd
+  cleanup_host
+  rm -rf "$STATE"
+}
+
+# no_pod_sandboxes: true when the kubelet has stopped every pod.
+no_pod_sandboxes() { [ -z "$(tasks)" ]; }
+
+kill_containers() {
+  local sock=$STATE/containerd/containerd.sock
+  [ -S "$sock" ] || return 0
+  local t
+  for t in $(tasks); do ctrk tasks kill -s KILL "$t" >/dev/null 2>&1 || true; done
+  wait_for 20 "the containers to exit" no_running_task || true
+  for t in $(tasks); do ctrk tasks rm -f "$t" >/dev/null 2>&1 || true; done
+  for t in $(ctrk containers ls -q 2>/dev/null); do ctrk containers rm "$t" >/dev/null 2>&1 || true; done
+}
+
+ctrk() { ctr --address "$STATE/containerd/containerd.sock" -n k8s.io "$@"; }
+tasks() { ctrk tasks ls -q 2>/dev/null; }
+no_running_task() { ! ctrk tasks ls 2>/dev/null | grep -q RUNNING; }
+
+# cleanup_host removes what the node's processes leave when they are stopped
+# without their pods: mounts, network namespaces, CNI rules, the bridge,
+# kubelet cgroups.
+cleanup_host() {
+  local m
+  # Deepest first: overlay roots, tmpfs of Secrets and ConfigMaps, shm.
+  for m in $(findmnt -rn -o TARGET | grep -F "$STATE/" | sort -r); do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done
+  for m in /run/netns/cni-*; do
+    [ -e "$m" ] || continue
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    rm -f "$m"
+  done
+  # The bridge plugin's masquerade chains, for pods whose teardown never ran.
+  local chain
+  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/ {print $2}'); do
+    iptables -t nat -S POSTROUTING | grep -- "-j $chain" | sed 's/^-A/-D/' | while read -r rule; do
+      # shellcheck disable=SC2086 # a rule is words
+      iptables -t nat $rule 2>/dev/null || true
+    done
+    iptables -t nat -F "$chain" 2>/dev/null || true
+    iptables -t nat -X "$chain" 2>/dev/null || true
+  done
+  iptables -t filter -S 2>/dev/null | grep -E '^-A (FORWARD|CNI-)' | grep -E 'CNI-|cni0' | sed 's/^-A/-D/' | while read -r rule; do
+    # shellcheck disable=SC2086
+    iptables -t filter $rule 2>/dev/null || true
+  done
+  for chain in $(iptables -t filter -S 2>/dev/null | awk '/^-N CNI-/ {print $2}'); do
+    iptables -t filter -F "$chain" 2>/dev/null || true
+    iptables -t filter -X "$chain" 2>/dev/null || true
+  done
+  ip link del "$BRIDGE" 2>/dev/null || true
+  local veth
+  for veth in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^veth'); do
+    ip link del "$veth" 2>/dev/null || true
+  done
+  # kubelet's cgroups, in each v1 hierarchy and in the unified one.
+  local cg
+  for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/unified/kubepods /sys/fs/cgroup/kubepods; do
+    [ -d "$cg" ] || continue
+    find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+}
+
+# leftovers prints, one per line, what a stopped node left on this machine.
+leftovers() {
+  pgrep -a -x 'containerd|kubelet|kube-proxy|kube-router|containerd-shim-runc-v2' || true
+  ip link show "$BRIDGE" >/dev/null 2>&1 && echo "bridge $BRIDGE"
+  ls /run/netns/ 2>/dev/null | grep '^cni-' | sed 's/^/netns /' || true
+  findmnt -rn -o TARGET | grep -E '/node/(containerd|kubelet)/' | sed 's/^/mount /' || true
+  iptables-save 2>/dev/null | grep -E '^:(KUBE-|KUBE-ROUTER|CNI-)' | sed 's/^/iptables chain /' || true
+  ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)' | sed 's/^/ipset /' || true
+}
+
+case $cmd in
+prepare)
+  prepare
+  ;;
+up)
+  STATE=$(mkdir -p "${2:?DIR}/node" && cd "$2/node" && pwd)
+  up "${3:?KUBECONFIG}" "${4:?PKI}"
+  ;;
+down)
+  # Only a cluster that has a real node has its state: a KWOK-only
+  # cluster's down leaves another cluster's node alone.
+  if [ -d "${2:?DIR}/node" ]; then
+    STATE=$(cd "$2/node" && pwd)
+    down "${3:?KUBECONFIG}"
+  fi
+  ;;
+leftovers)
+  leftovers
+  ;;
+*)
+  echo "usage: $0 prepare|up|down|leftovers ..." >&2
+  exit 2
+  ;;
+esac
