@@ -100,6 +100,7 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 
 include hack/sampleapp.mk
 include hack/bench.mk
+include hack/kube-score.mk
 
 ##@ Build
 

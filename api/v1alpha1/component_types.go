@@ -145,6 +145,62 @@ type ContainerSpec struct {
 	// +kubebuilder:validation:items:MaxLength=256
 	// +optional
 	EmptyDirs []string `json:"emptyDirs,omitempty"`
+
+	// readinessProbe tells when the container is ready to serve; a TCP
+	// connect to its first port when unset.
+	// +optional
+	ReadinessProbe *ContainerProbe `json:"readinessProbe,omitempty"`
+}
+
+// ContainerProbe is how a Container component is checked for readiness: by
+// exactly one of a TCP connect, an HTTP GET or a command. It is a small subset
+// of a Pod's probe, which is all a stage needs.
+// +kubebuilder:validation:XValidation:rule="(has(self.tcpPort) ? 1 : 0) + (has(self.httpGet) ? 1 : 0) + (has(self.exec) ? 1 : 0) == 1",message="a readinessProbe checks one way: set exactly one of tcpPort (for example 27017), httpGet (path and port) or exec (command)"
+type ContainerProbe struct {
+	// tcpPort is a TCP port that accepts connections once the container is ready.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	TCPPort *int32 `json:"tcpPort,omitempty"`
+
+	// httpGet is a request that answers 2xx or 3xx once the container is ready.
+	// +optional
+	HTTPGet *HTTPGetProbe `json:"httpGet,omitempty"`
+
+	// exec is a command, run in the container, that exits 0 once it is ready.
+	// +optional
+	Exec *ExecProbe `json:"exec,omitempty"`
+
+	// periodSeconds between two checks; 5 when unset.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=300
+	// +optional
+	PeriodSeconds *int32 `json:"periodSeconds,omitempty"`
+}
+
+// HTTPGetProbe is an HTTP GET of a path on a port of the container.
+type HTTPGetProbe struct {
+	// path to request, for example /healthz.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:Pattern=`^/`
+	// +required
+	Path string `json:"path"`
+
+	// port to request it on.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	// +required
+	Port int32 `json:"port"`
+}
+
+// ExecProbe is a command run in the container, without a shell unless it names one.
+type ExecProbe struct {
+	// command and its arguments, for example [mongosh, --quiet, --eval, "db.adminCommand('ping')"].
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=20
+	// +required
+	Command []string `json:"command"`
 }
 
 // ContainerPort is a named TCP port of a Container component.

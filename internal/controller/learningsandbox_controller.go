@@ -129,7 +129,8 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	st, err := stack.Render(stack.Input{Sandbox: sb, Stage: stage, Credentials: creds, DataVolumes: dataVolumes(sets)}, r.Settings)
+	st, err := stack.Render(stack.Input{Sandbox: sb, Stage: stage, Credentials: creds,
+		DataVolumes: dataVolumes(sets), ServiceNames: serviceNames(sets)}, r.Settings)
 	if _, ok := errors.AsType[*stack.BudgetError](err); ok {
 		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonBudgetExceeded, err)
 	}

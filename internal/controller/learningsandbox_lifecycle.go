@@ -116,6 +116,19 @@ func dataVolumes(sets *appsv1.StatefulSetList) map[string]stack.DataVolume {
 	return out
 }
 
+// serviceNames is the serviceName each StatefulSet was made with, by name. A
+// StatefulSet's serviceName cannot change, so the stack is rendered with
+// these until a reset makes the StatefulSet anew.
+func serviceNames(sets *appsv1.StatefulSetList) map[string]string {
+	out := make(map[string]string, len(sets.Items))
+	for i := range sets.Items {
+		if sets.Items[i].DeletionTimestamp.IsZero() {
+			out[sets.Items[i].Name] = sets.Items[i].Spec.ServiceName
+		}
+	}
+	return out
+}
+
 // terminatingMessage says what keeps a terminating namespace from going, from
 // the conditions the namespace controller sets on it.
 func terminatingMessage(ns *corev1.Namespace) string {

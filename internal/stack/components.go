@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 
@@ -61,7 +62,7 @@ const (
 func (r *renderer) component(c Component, all []Component, connection map[string][]byte) []Object {
 	switch c.Type {
 	case sandboxv1.ComponentPostgres:
-		return r.postgres(c)
+		return r.postgres(c, r.serviceNames[c.Name])
 	case sandboxv1.ComponentRedis:
 		return r.redis(c)
 	case sandboxv1.ComponentNginx:
@@ -76,7 +77,7 @@ func (r *renderer) component(c Component, all []Component, connection map[string
 // postgres is a single PostgreSQL server whose data lives on a
 // PersistentVolumeClaim that is kept while suspended and deleted with the
 // StatefulSet.
-func (r *renderer) postgres(c Component) []Object {
+func (r *renderer) postgres(c Component, existingServiceName string) []Object {
 	ctr := r.mainContainer(c, r.settings.Images.Postgres, postgresPort).
 		WithEnv(
 			corev1ac.EnvVar().WithName("POSTGRES_USER").WithValue(postgresUser),
@@ -89,14 +90,18 @@ func (r *renderer) postgres(c Component) []Object {
 		WithReadinessProbe(corev1ac.Probe().
 			WithExec(corev1ac.ExecAction().WithCommand("pg_isready", "-h", "127.0.0.1", "-U", postgresUser, "-d", postgresDatabase)).
 			WithPeriodSeconds(5).WithFailureThreshold(3))
-	pod := r.podSpec(postgresUID, postgresUID, ctr)
+	// The server's unix socket and lock file, and the entrypoint's temporary files.
+	scratch := withScratch(ctr,
+		scratchDir{name: "run", path: "/var/run/postgresql", limit: postgresRunScratch},
+		scratchDir{name: "tmp", path: "/tmp", limit: postgresTmpScratch})
+	pod := r.podSpec(postgresUID, postgresUID, ctr).WithVolumes(scratch...)
 
 	sts := appsv1ac.StatefulSet(c.Name, r.namespace).
 		WithLabels(r.dataLabels(c.Name)).
 		WithOwnerReferences(OwnerReference(r.sandbox))
 	spec := appsv1ac.StatefulSetSpec().
 		WithReplicas(c.Replicas).
-		WithServiceName(c.Name).
+		WithServiceName(governingService(c.Name, existingServiceName)).
 		WithSelector(labelSelector(c.Name)).
 		WithPersistentVolumeClaimRetentionPolicy(appsv1ac.StatefulSetPersistentVolumeClaimRetentionPolicy().
 			WithWhenDeleted(appsv1.DeletePersistentVolumeClaimRetentionPolicyType).
@@ -117,7 +122,8 @@ func (r *renderer) postgres(c Component) []Object {
 	}
 	spec.WithTemplate(r.podTemplate(c.Name, nil, pod))
 	sts.WithSpec(spec)
-	return []Object{r.service(c.Name, servicePortAC("postgres", postgresPort, postgresPort)), sts}
+	port := servicePortAC("postgres", postgresPort, postgresPort)
+	return []Object{r.service(c.Name, port), r.headlessService(c.Name, port), sts}
 }
 
 // redis is a password-protected Redis server. Its data is a cache: it lives in
@@ -131,8 +137,10 @@ func (r *renderer) redis(c Component) []Object {
 		WithReadinessProbe(corev1ac.Probe().
 			WithTCPSocket(corev1ac.TCPSocketAction().WithPort(intstr.FromInt32(redisPort))).
 			WithPeriodSeconds(5))
+	scratch := withScratch(ctr, scratchDir{name: "tmp", path: "/tmp", limit: tmpScratch})
 	pod := r.podSpec(redisUID, redisGID, ctr).
-		WithVolumes(corev1ac.Volume().WithName("data").WithEmptyDir(emptyDir(redisScratch)))
+		WithVolumes(corev1ac.Volume().WithName("data").WithEmptyDir(emptyDir(redisScratch))).
+		WithVolumes(scratch...)
 	return []Object{
 		r.service(c.Name, servicePortAC("redis", redisPort, redisPort)),
 		r.deployment(c, r.podTemplate(c.Name, nil, pod)),
@@ -190,7 +198,8 @@ func (r *renderer) app(c Component, connection map[string][]byte) []Object {
 		WithLivenessProbe(corev1ac.Probe().
 			WithHTTPGet(corev1ac.HTTPGetAction().WithPath("/healthz").WithPort(intstr.FromInt32(appPort))).
 			WithPeriodSeconds(10).WithFailureThreshold(6))
-	pod := r.podSpec(appUID, appUID, ctr)
+	scratch := withScratch(ctr, scratchDir{name: "tmp", path: "/tmp", limit: tmpScratch})
+	pod := r.podSpec(appUID, appUID, ctr).WithVolumes(scratch...)
 	// Environment variables are read at start: roll the pods when the connection details change.
 	annotations := map[string]string{configHashAnnotation: hash(connection)}
 	return []Object{
@@ -221,22 +230,39 @@ func (r *renderer) container(c Component) []Object {
 	for _, e := range spec.Env {
 		ctr.WithEnv(corev1ac.EnvVar().WithName(e.Name).WithValue(e.Value))
 	}
-	volumes := make([]*corev1ac.VolumeApplyConfiguration, 0, len(spec.EmptyDirs))
-	for i, path := range spec.EmptyDirs {
-		name := fmt.Sprintf("scratch-%d", i)
-		ctr.WithVolumeMounts(corev1ac.VolumeMount().WithName(name).WithMountPath(path))
-		volumes = append(volumes, corev1ac.Volume().WithName(name).WithEmptyDir(emptyDir(containerScratch)))
-	}
+	ctr.WithReadinessProbe(containerProbe(spec))
+	scratch := withScratch(ctr, containerScratchDirs(spec.EmptyDirs)...)
 	pod := corev1ac.PodSpec().
 		WithAutomountServiceAccountToken(false).
 		WithEnableServiceLinks(false).
 		WithSecurityContext(podSecurityContext(spec.RunAsUser, spec.RunAsUser)).
 		WithContainers(ctr).
-		WithVolumes(volumes...)
+		WithVolumes(scratch...)
 	return []Object{
 		r.service(c.Name, svcPorts...),
 		r.deployment(c, r.podTemplate(c.Name, nil, pod)),
 	}
+}
+
+// containerProbe is the readiness probe of a Container component: the one its
+// stage sets, else a TCP connect to its first port.
+func containerProbe(spec *sandboxv1.ContainerSpec) *corev1ac.ProbeApplyConfiguration {
+	probe := corev1ac.Probe().WithPeriodSeconds(5)
+	p := spec.ReadinessProbe
+	switch {
+	case p == nil:
+		probe.WithTCPSocket(corev1ac.TCPSocketAction().WithPort(intstr.FromInt32(spec.Ports[0].ContainerPort)))
+	case p.TCPPort != nil:
+		probe.WithTCPSocket(corev1ac.TCPSocketAction().WithPort(intstr.FromInt32(*p.TCPPort)))
+	case p.HTTPGet != nil:
+		probe.WithHTTPGet(corev1ac.HTTPGetAction().WithPath(p.HTTPGet.Path).WithPort(intstr.FromInt32(p.HTTPGet.Port)))
+	case p.Exec != nil:
+		probe.WithExec(corev1ac.ExecAction().WithCommand(p.Exec.Command...))
+	}
+	if p != nil && p.PeriodSeconds != nil {
+		probe.WithPeriodSeconds(*p.PeriodSeconds)
+	}
+	return probe
 }
 
 // mainContainer is the container of a built-in component type, with its image,
@@ -289,10 +315,15 @@ func podSecurityContext(uid, gid *int64) *corev1ac.PodSecurityContextApplyConfig
 	return sc
 }
 
+// containerSecurityContext is what every container the operator renders runs
+// with: no privilege, no capability, and a read-only root filesystem, so that
+// what a process writes goes to a size-limited emptyDir (see withScratch) and
+// never fills the node's image layers.
 func containerSecurityContext() *corev1ac.SecurityContextApplyConfiguration {
 	return corev1ac.SecurityContext().
 		WithAllowPrivilegeEscalation(false).
-		WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))
+		WithCapabilities(corev1ac.Capabilities().WithDrop("ALL")).
+		WithReadOnlyRootFilesystem(true)
 }
 
 // podTemplate is a component's pod template. It is annotated with the reset
@@ -334,6 +365,41 @@ func (r *renderer) service(name string, ports ...*corev1ac.ServicePortApplyConfi
 			WithType(corev1.ServiceTypeClusterIP).
 			WithSelector(selector(name)).
 			WithPorts(ports...))
+}
+
+// HeadlessServiceName names the headless Service that governs a Postgres
+// component's StatefulSet, beside the component's own Service.
+func HeadlessServiceName(component string) string {
+	return component + "-headless"
+}
+
+// headlessService governs a StatefulSet: it gives each of its pods a stable
+// DNS name (<pod>.<service>), and lists them before they are ready too, as a
+// governing Service does, so that a pod can resolve its own name as it starts.
+// Learners connect through the component's ClusterIP Service instead, whose
+// name the connection Secret holds.
+func (r *renderer) headlessService(component string, ports ...*corev1ac.ServicePortApplyConfiguration) *corev1ac.ServiceApplyConfiguration {
+	return corev1ac.Service(HeadlessServiceName(component), r.namespace).
+		WithLabels(r.labels(component)).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithSpec(corev1ac.ServiceSpec().
+			WithType(corev1.ServiceTypeClusterIP).
+			WithClusterIP(corev1.ClusterIPNone).
+			WithPublishNotReadyAddresses(true).
+			WithSelector(selector(component)).
+			WithPorts(ports...))
+}
+
+// governingService is the serviceName of a Postgres component's StatefulSet:
+// its headless Service, or, for a StatefulSet that exists, the serviceName it
+// was made with. Kubernetes refuses any change of a StatefulSet's serviceName,
+// and StatefulSets made before the headless Service named the component's own
+// Service; theirs moves to the headless one when a reset makes them anew.
+func governingService(component, existing string) string {
+	if existing != "" {
+		return existing
+	}
+	return HeadlessServiceName(component)
 }
 
 func servicePortAC(name string, port, target int32) *corev1ac.ServicePortApplyConfiguration {
@@ -423,7 +489,48 @@ var (
 	redisScratch     = resource.MustParse("512Mi")
 	nginxScratch     = resource.MustParse("64Mi")
 	containerScratch = resource.MustParse("1Gi")
+	// /tmp of a container whose image writes little or nothing there.
+	tmpScratch = resource.MustParse("64Mi")
+	// PostgreSQL's unix socket and lock file.
+	postgresRunScratch = resource.MustParse("16Mi")
+	// The entrypoint's and psql's temporary files; sorts spill to PGDATA.
+	postgresTmpScratch = resource.MustParse("64Mi")
 )
+
+// scratchDir is a writable directory, an emptyDir, in a container whose root
+// filesystem is read-only.
+type scratchDir struct {
+	name, path string
+	limit      resource.Quantity
+}
+
+// withScratch mounts each directory into the container and returns their
+// emptyDirs for its pod. The container must not be in the pod yet: a pod's
+// apply configuration holds copies of its containers.
+func withScratch(ctr *corev1ac.ContainerApplyConfiguration, dirs ...scratchDir) []*corev1ac.VolumeApplyConfiguration {
+	volumes := make([]*corev1ac.VolumeApplyConfiguration, 0, len(dirs))
+	for _, d := range dirs {
+		ctr.WithVolumeMounts(corev1ac.VolumeMount().WithName(d.name).WithMountPath(d.path))
+		volumes = append(volumes, corev1ac.Volume().WithName(d.name).WithEmptyDir(emptyDir(d.limit)))
+	}
+	return volumes
+}
+
+// containerScratchDirs are the writable directories of a Container component:
+// the paths its stage lists, and /tmp, which most images write to (mongod its
+// unix socket, for one), unless listed.
+func containerScratchDirs(paths []string) []scratchDir {
+	dirs := make([]scratchDir, 0, len(paths)+1)
+	hasTmp := false
+	for i, p := range paths {
+		hasTmp = hasTmp || path.Clean(p) == "/tmp"
+		dirs = append(dirs, scratchDir{name: fmt.Sprintf("scratch-%d", i), path: p, limit: containerScratch})
+	}
+	if !hasTmp {
+		dirs = append(dirs, scratchDir{name: "tmp", path: "/tmp", limit: tmpScratch})
+	}
+	return dirs
+}
 
 // emptyDir is scratch space of at most limit.
 func emptyDir(limit resource.Quantity) *corev1ac.EmptyDirVolumeSourceApplyConfiguration {

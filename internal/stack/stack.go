@@ -80,6 +80,9 @@ type Input struct {
 	// DataVolumes are the data volumes of the Postgres StatefulSets that
 	// exist, by component name: they are kept as they are (see DataVolume).
 	DataVolumes map[string]DataVolume
+	// ServiceNames are the serviceNames of the Postgres StatefulSets that
+	// exist, by component name: they are kept as they are (see governingService).
+	ServiceNames map[string]string
 }
 
 // Stack is what a sandbox runs.
@@ -132,11 +135,12 @@ func Render(in Input, s Settings) (*Stack, error) {
 		}
 	}
 	r := &renderer{
-		sandbox:   in.Sandbox,
-		stage:     in.Stage,
-		settings:  s,
-		namespace: s.NamespaceName(in.Sandbox.Name),
-		creds:     in.Credentials,
+		sandbox:      in.Sandbox,
+		stage:        in.Stage,
+		settings:     s,
+		namespace:    s.NamespaceName(in.Sandbox.Name),
+		creds:        in.Credentials,
+		serviceNames: in.ServiceNames,
 	}
 	for i := range components {
 		components[i].Replicas = r.replicas(components[i].Component)
@@ -301,6 +305,8 @@ type renderer struct {
 	settings  Settings
 	namespace string
 	creds     map[string]string
+	// serviceNames are those of the existing StatefulSets (Input.ServiceNames).
+	serviceNames map[string]string
 }
 
 // replicas is what a component's workload is scaled to.

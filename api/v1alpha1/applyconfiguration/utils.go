@@ -45,10 +45,16 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.ComponentStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ContainerPort"):
 		return &apiv1alpha1.ContainerPortApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("ContainerProbe"):
+		return &apiv1alpha1.ContainerProbeApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ContainerSpec"):
 		return &apiv1alpha1.ContainerSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("EnvVar"):
 		return &apiv1alpha1.EnvVarApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("ExecProbe"):
+		return &apiv1alpha1.ExecProbeApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("HTTPGetProbe"):
+		return &apiv1alpha1.HTTPGetProbeApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Learner"):
 		return &apiv1alpha1.LearnerApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("LearningCohort"):

@@ -157,6 +157,21 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: name
       type:
         scalar: string
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ContainerProbe
+  map:
+    fields:
+    - name: exec
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ExecProbe
+    - name: httpGet
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.HTTPGetProbe
+    - name: periodSeconds
+      type:
+        scalar: numeric
+    - name: tcpPort
+      type:
+        scalar: numeric
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ContainerSpec
   map:
     fields:
@@ -197,6 +212,9 @@ var schemaYAML = typed.YAMLObject(`types:
           elementRelationship: associative
           keys:
           - name
+    - name: readinessProbe
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ContainerProbe
     - name: runAsUser
       type:
         scalar: numeric
@@ -209,6 +227,24 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: value
       type:
         scalar: string
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ExecProbe
+  map:
+    fields:
+    - name: command
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.HTTPGetProbe
+  map:
+    fields:
+    - name: path
+      type:
+        scalar: string
+    - name: port
+      type:
+        scalar: numeric
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Learner
   map:
     fields:

@@ -38,6 +38,9 @@ type ContainerSpecApplyConfiguration struct {
 	// emptyDirs are paths inside the container where an empty writable
 	// directory is mounted, for example /data/db; gone with the pod.
 	EmptyDirs []string `json:"emptyDirs,omitempty"`
+	// readinessProbe tells when the container is ready to serve; a TCP
+	// connect to its first port when unset.
+	ReadinessProbe *ContainerProbeApplyConfiguration `json:"readinessProbe,omitempty"`
 }
 
 // ContainerSpecApplyConfiguration constructs a declarative configuration of the ContainerSpec type for use with
@@ -115,5 +118,13 @@ func (b *ContainerSpecApplyConfiguration) WithEmptyDirs(values ...string) *Conta
 	for i := range values {
 		b.EmptyDirs = append(b.EmptyDirs, values[i])
 	}
+	return b
+}
+
+// WithReadinessProbe sets the ReadinessProbe field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ReadinessProbe field is set to the value of the last call.
+func (b *ContainerSpecApplyConfiguration) WithReadinessProbe(value *ContainerProbeApplyConfiguration) *ContainerSpecApplyConfiguration {
+	b.ReadinessProbe = value
 	return b
 }
