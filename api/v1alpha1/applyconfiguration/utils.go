@@ -35,6 +35,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.AccessApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Budget"):
 		return &apiv1alpha1.BudgetApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("CohortExerciseStatus"):
+		return &apiv1alpha1.CohortExerciseStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("CohortLearner"):
 		return &apiv1alpha1.CohortLearnerApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Component"):
@@ -49,6 +51,14 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.ContainerSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("EnvVar"):
 		return &apiv1alpha1.EnvVarApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("Exercise"):
+		return &apiv1alpha1.ExerciseApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("ExerciseCheck"):
+		return &apiv1alpha1.ExerciseCheckApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("ExerciseStatus"):
+		return &apiv1alpha1.ExerciseStatusApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("HTTPCheck"):
+		return &apiv1alpha1.HTTPCheckApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Learner"):
 		return &apiv1alpha1.LearnerApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("LearningCohort"):
@@ -63,6 +73,10 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.LearningSandboxSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("LearningSandboxStatus"):
 		return &apiv1alpha1.LearningSandboxStatusApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PostgresCheck"):
+		return &apiv1alpha1.PostgresCheckApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("RedisCheck"):
+		return &apiv1alpha1.RedisCheckApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("RoadmapStage"):
 		return &apiv1alpha1.RoadmapStageApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("RoadmapStageSpec"):
