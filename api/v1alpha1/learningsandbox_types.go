@@ -208,11 +208,6 @@ type LearningSandboxStatus struct {
 	// +optional
 	Exercises []ExerciseStatus `json:"exercises,omitempty"`
 
-	// lastChecked is when the exercises were last checked; the next check is
-	// due a checkInterval later. It is written only with a result that changed.
-	// +optional
-	LastChecked *metav1.Time `json:"lastChecked,omitempty"`
-
 	// lastHandledCheckAt is the value of the check-requested-at annotation
 	// that was last handled.
 	// +optional

@@ -641,10 +641,6 @@ func (in *LearningSandboxStatus) DeepCopyInto(out *LearningSandboxStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
-	if in.LastChecked != nil {
-		in, out := &in.LastChecked, &out.LastChecked
-		*out = (*in).DeepCopy()
-	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]metav1.Condition, len(*in))

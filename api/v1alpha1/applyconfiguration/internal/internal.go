@@ -504,9 +504,6 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: kubeconfigSecret
       type:
         scalar: string
-    - name: lastChecked
-      type:
-        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
     - name: lastHandledCheckAt
       type:
         scalar: string

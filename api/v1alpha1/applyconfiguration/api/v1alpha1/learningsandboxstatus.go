@@ -60,9 +60,6 @@ type LearningSandboxStatusApplyConfiguration struct {
 	ExercisesDone *string `json:"exercisesDone,omitempty"`
 	// exercises is the last result of each exercise's check.
 	Exercises []ExerciseStatusApplyConfiguration `json:"exercises,omitempty"`
-	// lastChecked is when the exercises were last checked; the next check is
-	// due a checkInterval later. It is written only with a result that changed.
-	LastChecked *v1.Time `json:"lastChecked,omitempty"`
 	// lastHandledCheckAt is the value of the check-requested-at annotation
 	// that was last handled.
 	LastHandledCheckAt *string `json:"lastHandledCheckAt,omitempty"`
@@ -203,14 +200,6 @@ func (b *LearningSandboxStatusApplyConfiguration) WithExercises(values ...*Exerc
 		}
 		b.Exercises = append(b.Exercises, *values[i])
 	}
-	return b
-}
-
-// WithLastChecked sets the LastChecked field in the declarative configuration to the given value
-// and returns the receiver, so that objects can be built by chaining "With" function invocations.
-// If called multiple times, the LastChecked field is set to the value of the last call.
-func (b *LearningSandboxStatusApplyConfiguration) WithLastChecked(value v1.Time) *LearningSandboxStatusApplyConfiguration {
-	b.LastChecked = &value
 	return b
 }
 
