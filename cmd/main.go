@@ -20,6 +20,7 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -40,6 +42,7 @@ import (
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/controller"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/exercise"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 	// +kubebuilder:scaffold:imports
 )
@@ -111,9 +114,24 @@ func main() {
 	var cohortLeadTime time.Duration
 	flag.DurationVar(&cohortLeadTime, "cohort-lead-time", time.Hour,
 		"How long before a cohort's spec.startsAt its sandboxes are created, so that they are ready when the class starts.")
+	var operatorPodLabels string
+	var checkWorkers int
+	flag.StringVar(&settings.OperatorNamespace, "operator-namespace", os.Getenv("POD_NAMESPACE"),
+		"The operator's namespace, whose pods (--operator-pod-labels) the allow-operator-checks NetworkPolicy admits "+
+			"to the ports that exercises check. Empty (as when run outside the cluster): no such policy.")
+	flag.StringVar(&operatorPodLabels, "operator-pod-labels", "control-plane=controller-manager",
+		"The labels of the operator's pods, as k=v,k2=v2.")
+	flag.IntVar(&checkWorkers, "check-workers", controller.DefaultCheckWorkers,
+		"How many exercise checks run at once over all sandboxes.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	podLabels, err := labels.ConvertSelectorToLabelsMap(operatorPodLabels)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "--operator-pod-labels: %v\n", err)
+		os.Exit(2)
+	}
+	settings.OperatorPodLabels = podLabels
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	settings.MaxBudget = maxBudget.budget()
@@ -165,13 +183,15 @@ func main() {
 			"the cluster cannot reach: set --learner-api-server", "server", access.Server)
 	}
 	if err := (&controller.LearningSandboxReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scheme:    mgr.GetScheme(),
-		Recorder:  mgr.GetEventRecorder("learning-sandbox-operator"),
-		Settings:  settings,
-		Access:    access,
-		MaxTTL:    maxTTL,
+		Client:       mgr.GetClient(),
+		APIReader:    mgr.GetAPIReader(),
+		Scheme:       mgr.GetScheme(),
+		Recorder:     mgr.GetEventRecorder("learning-sandbox-operator"),
+		Settings:     settings,
+		Access:       access,
+		MaxTTL:       maxTTL,
+		Checker:      &exercise.Runner{},
+		CheckWorkers: checkWorkers,
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: concurrency}); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "learningsandbox")
 		os.Exit(1)

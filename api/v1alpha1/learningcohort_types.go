@@ -226,6 +226,22 @@ type LearningCohortStatus struct {
 	// +optional
 	Conflicts []string `json:"conflicts,omitempty"`
 
+	// learnersCompleted counts the learners who passed every exercise of the stage.
+	// +optional
+	LearnersCompleted int32 `json:"learnersCompleted,omitempty"`
+
+	// exercises counts, for each exercise of the stage, the learners who passed it.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=20
+	// +optional
+	Exercises []CohortExerciseStatus `json:"exercises,omitempty"`
+
+	// lastHandledCheckAt is the value of the check-requested-at annotation
+	// that was last passed on to the sandboxes.
+	// +optional
+	LastHandledCheckAt string `json:"lastHandledCheckAt,omitempty"`
+
 	// conditions: Ready, Reconciling and Stalled, with kstatus semantics.
 	// +listType=map
 	// +listMapKey=type
@@ -239,6 +255,7 @@ type LearningCohortStatus struct {
 // +kubebuilder:printcolumn:name="Stage",type=string,JSONPath=`.spec.stage`
 // +kubebuilder:printcolumn:name="Learners",type=integer,JSONPath=`.status.learners`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.ready`
+// +kubebuilder:printcolumn:name="Completed",type=integer,JSONPath=`.status.learnersCompleted`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // LearningCohort is a class: it provisions, edits and tears down one

@@ -189,6 +189,30 @@ type LearningSandboxStatus struct {
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
 
+	// exercisesPassed counts the stage's exercises whose last check passed.
+	// +optional
+	ExercisesPassed int32 `json:"exercisesPassed,omitempty"`
+
+	// exercisesTotal counts the stage's exercises.
+	// +optional
+	ExercisesTotal int32 `json:"exercisesTotal,omitempty"`
+
+	// exercisesDone is exercisesPassed/exercisesTotal, for printing.
+	// +optional
+	ExercisesDone string `json:"exercisesDone,omitempty"`
+
+	// exercises is the last result of each exercise's check.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=20
+	// +optional
+	Exercises []ExerciseStatus `json:"exercises,omitempty"`
+
+	// lastHandledCheckAt is the value of the check-requested-at annotation
+	// that was last handled.
+	// +optional
+	LastHandledCheckAt string `json:"lastHandledCheckAt,omitempty"`
+
 	// conditions: Ready, Reconciling and Stalled, with kstatus semantics.
 	// +listType=map
 	// +listMapKey=type
@@ -204,6 +228,7 @@ type LearningSandboxStatus struct {
 // +kubebuilder:printcolumn:name="Namespace",type=string,JSONPath=`.status.namespace`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.componentsReady`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Exercises",type=string,JSONPath=`.status.exercisesDone`
 // +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.status.expiresAt`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 

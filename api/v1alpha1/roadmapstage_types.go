@@ -28,6 +28,9 @@ import (
 // +kubebuilder:validation:XValidation:rule="self.components.filter(c, c.type == 'Nginx').size() <= 1",message="a stage has at most one Nginx component: WEB_URL names one proxy"
 // +kubebuilder:validation:XValidation:rule="!self.components.exists(c, c.type == 'Redis') || !self.components.exists(c, c.type == 'Container' && c.name == 'redis')",message="a Container component named redis would give REDIS_HOST and REDIS_PORT in the connection Secret to another server than the Redis component's: rename it, for example to redis-stack"
 // +kubebuilder:validation:XValidation:rule="!self.components.exists(c, c.type == 'App') || self.components.exists(c, c.type == 'Postgres')",message="the App component keeps its data in PostgreSQL: add a Postgres component to the stage"
+// +kubebuilder:validation:XValidation:rule="!has(self.exercises) || self.exercises.all(e, !has(e.check.postgres) || self.components.exists(c, c.name == e.check.postgres.component && c.type == 'Postgres'))",message="a postgres check names a Postgres component of this stage in check.postgres.component: write the name of the stage's Postgres component, for example postgres"
+// +kubebuilder:validation:XValidation:rule="!has(self.exercises) || self.exercises.all(e, !has(e.check.redis) || self.components.exists(c, c.name == e.check.redis.component && c.type == 'Redis'))",message="a redis check names a Redis component of this stage in check.redis.component: write the name of the stage's Redis component, for example redis"
+// +kubebuilder:validation:XValidation:rule="!has(self.exercises) || self.exercises.all(e, !has(e.check.http) || self.components.exists(c, c.name == e.check.http.component && c.type in ['Nginx', 'App', 'Container']))",message="an http check names an Nginx, App or Container component of this stage in check.http.component: write the name of one, for example web"
 type RoadmapStageSpec struct {
 	// title of the stage as the roadmap names it.
 	// +kubebuilder:validation:MinLength=1
@@ -59,6 +62,21 @@ type RoadmapStageSpec struct {
 	// +kubebuilder:validation:MaxItems=20
 	// +required
 	Components []Component `json:"components"`
+
+	// checkInterval is how often the exercises are checked while a sandbox is
+	// Ready; 5m when unset, at least 1m.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('24h')",message="checkInterval is a duration from 1m to 24h, for example 5m"
+	// +optional
+	CheckInterval *metav1.Duration `json:"checkInterval,omitempty"`
+
+	// exercises the learner practises in this stage, each with its check.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=20
+	// +optional
+	Exercises []Exercise `json:"exercises,omitempty"`
 }
 
 // Budget bounds what one sandbox may use. A field left unset takes the

@@ -119,6 +119,8 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		return ctrl.Result{}, err
 	}
 	setCohortSandboxes(cohort, sandboxes, maxUnavailable(cohort))
+	setCohortExercises(cohort, r.stageExercises(ctx, cohort), sandboxes)
+	cohort.Status.LastHandledCheckAt = cohort.Annotations[sandboxv1.CheckRequestedAtAnnotation]
 	err = r.exportRoster(ctx, cohort, sandboxes)
 	if conflict, ok := errors.AsType[*exportConflictError](err); ok {
 		// Stalled until someone removes that Secret, which sends no event here.
@@ -132,6 +134,20 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	cohort.Status.ObservedGeneration = cohort.Generation
 	log.V(1).Info("Reconciled cohort", "ready", cohort.Status.Ready, "updated", cohort.Status.UpdatedSandboxes)
 	return ctrl.Result{RequeueAfter: r.nextDeadline(cohort, now)}, nil
+}
+
+// stageExercises are the names of the exercises of the cohort's stage, in
+// its order; none when the stage does not exist (yet).
+func (r *LearningCohortReconciler) stageExercises(ctx context.Context, c *sandboxv1.LearningCohort) []string {
+	stage := &sandboxv1.RoadmapStage{}
+	if err := r.Get(ctx, client.ObjectKey{Name: c.Spec.Stage}, stage); err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(stage.Spec.Exercises))
+	for _, e := range stage.Spec.Exercises {
+		names = append(names, e.Name)
+	}
+	return names
 }
 
 // createFrom is when the cohort starts creating sandboxes: the lead time
@@ -513,7 +529,12 @@ func sandboxApplyConfiguration(c *sandboxv1.LearningCohort, name string,
 		}
 		s.WithComponents(override)
 	}
-	return sandboxac.LearningSandbox(name).
+	sb := sandboxac.LearningSandbox(name)
+	if at := c.Annotations[sandboxv1.CheckRequestedAtAnnotation]; at != "" {
+		// Passed on to every sandbox, whose controller then checks at once.
+		sb.WithAnnotations(map[string]string{sandboxv1.CheckRequestedAtAnnotation: at})
+	}
+	return sb.
 		WithLabels(cohortLabels(c)).
 		WithOwnerReferences(cohortOwnerReference(c)).
 		WithSpec(s)

@@ -21,6 +21,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -58,6 +59,9 @@ type rosterEntry struct {
 	Namespace        string   `json:"namespace,omitempty"`
 	ConnectionSecret string   `json:"connectionSecret,omitempty"`
 	KubeconfigSecret string   `json:"kubeconfigSecret,omitempty"`
+	// ExercisesPassed changes only when a learner passes or fails one more
+	// exercise, not at every check.
+	ExercisesPassed int32 `json:"exercisesPassed"`
 	// Note says why a learner has no sandbox to use.
 	Note string `json:"note,omitempty"`
 }
@@ -176,6 +180,9 @@ func (r *LearningCohortReconciler) rosterData(c *sandboxv1.LearningCohort, sandb
 			e.Note = "the sandbox expired"
 		}
 		e.Namespace = r.Settings.NamespaceName(s.name)
+		if s.sandbox != nil {
+			e.ExercisesPassed = s.sandbox.Status.ExercisesPassed
+		}
 		e.ConnectionSecret = stack.ConnectionSecretName
 		if c.Spec.Template.Access.Kubeconfig {
 			e.KubeconfigSecret = KubeconfigSecretName
@@ -186,10 +193,10 @@ func (r *LearningCohortReconciler) rosterData(c *sandboxv1.LearningCohort, sandb
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	rows := make([][]string, 0, 1+len(entries))
-	rows = append(rows, []string{"learner", "users", "sandbox", "namespace", "connectionSecret", "kubeconfigSecret", "note"})
+	rows = append(rows, []string{"learner", "users", "sandbox", "namespace", "connectionSecret", "kubeconfigSecret", "exercisesPassed", "note"})
 	for _, e := range entries {
 		rows = append(rows, []string{e.Learner, strings.Join(e.Users, ";"), e.Sandbox, e.Namespace,
-			e.ConnectionSecret, e.KubeconfigSecret, e.Note})
+			e.ConnectionSecret, e.KubeconfigSecret, strconv.Itoa(int(e.ExercisesPassed)), e.Note})
 	}
 	if err := w.WriteAll(rows); err != nil {
 		return nil, fmt.Errorf("writing roster.csv: %w", err)

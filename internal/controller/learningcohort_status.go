@@ -268,3 +268,29 @@ func shorten(msg string) string {
 	}
 	return string(r[:maxNotReadyMessage-1]) + "…"
 }
+
+// setCohortExercises counts, for each exercise of the stage, the learners
+// whose sandbox passed it, and the learners who passed them all.
+func setCohortExercises(c *sandboxv1.LearningCohort, exercises []string, sandboxes []learnerSandbox) {
+	counts := make(map[string]int32, len(exercises))
+	var completed int32
+	for _, s := range sandboxes {
+		if s.sandbox == nil || s.state == stateConflict {
+			continue
+		}
+		st := s.sandbox.Status
+		for _, e := range st.Exercises {
+			if e.Passed {
+				counts[e.Name]++
+			}
+		}
+		if len(exercises) > 0 && st.ExercisesTotal == int32(len(exercises)) && st.ExercisesPassed == st.ExercisesTotal {
+			completed++
+		}
+	}
+	c.Status.LearnersCompleted = completed
+	c.Status.Exercises = nil
+	for _, name := range exercises {
+		c.Status.Exercises = append(c.Status.Exercises, sandboxv1.CohortExerciseStatus{Name: name, Passed: counts[name]})
+	}
+}

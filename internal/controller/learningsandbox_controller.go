@@ -44,6 +44,7 @@ import (
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/drift"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/exercise"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
 
@@ -62,6 +63,12 @@ type LearningSandboxReconciler struct {
 	MaxTTL time.Duration
 	// Clock tells the time for expiry and token refresh; tests control it.
 	Clock clock.PassiveClock
+	// Checker runs the exercise checks; nil: exercises are listed, never checked.
+	Checker exercise.Checker
+	// CheckWorkers bounds the checks that run at once; DefaultCheckWorkers when zero.
+	CheckWorkers int
+
+	schedule checkSchedule
 }
 
 // Reconcile brings one sandbox to its desired state, in order: expiry, stage,
@@ -154,9 +161,13 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	setComponents(sb, observed)
 	sb.Status.ConnectionSecret = stack.ConnectionSecretName
+	checkIn, err := r.reconcileExercises(ctx, sb, stage, st, creds)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	sb.Status.ObservedGeneration = sb.Generation
 	log.V(1).Info("Reconciled sandbox", "namespace", ns, "ready", sb.Status.ComponentsReady, "applied", len(changed))
-	return ctrl.Result{RequeueAfter: earliest(requeueAfter, refreshIn)}, nil
+	return ctrl.Result{RequeueAfter: earliest(earliest(requeueAfter, refreshIn), checkIn)}, nil
 }
 
 // earliest is the shortest positive duration of the two, or zero for none.

@@ -16,6 +16,7 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
 	"context"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -146,6 +147,7 @@ func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Opti
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
+	r.schedule.init(cmp.Or(r.CheckWorkers, DefaultCheckWorkers))
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &sandboxv1.LearningSandbox{}, stageIndex,
 		func(o client.Object) []string { return []string{o.(*sandboxv1.LearningSandbox).Spec.Stage} }); err != nil {
 		return err
@@ -155,7 +157,9 @@ func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Opti
 		b = b.Owns(k.object, builder.WithPredicates(cachedChange))
 	}
 	return b.
-		For(&sandboxv1.LearningSandbox{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// An annotation change may ask for the exercises to be checked now.
+		For(&sandboxv1.LearningSandbox{}, builder.WithPredicates(
+			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&corev1.Namespace{}).
 		Watches(&sandboxv1.RoadmapStage{}, handler.EnqueueRequestsFromMapFunc(r.sandboxesOfStage)).
 		// Claims are owned by their StatefulSet, not the sandbox: a reset waits for them by label.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/learning-sandbox/learning-sandbox-operator/internal/sampleapp/internal/testservices"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/testservices"
 )
 
 const (

@@ -17,7 +17,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/sampleapp"
-	"github.com/learning-sandbox/learning-sandbox-operator/internal/sampleapp/internal/testservices"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/testservices"
 )
 
 // statusOf returns a func for Eventually that GETs url and yields the status,

@@ -21,7 +21,7 @@ import (
 
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/sampleapp"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/sampleapp/config"
-	"github.com/learning-sandbox/learning-sandbox-operator/internal/sampleapp/internal/testservices"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/testservices"
 )
 
 // jwtSecret signs the tokens of every app under test.

@@ -9,8 +9,8 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/learning-sandbox/learning-sandbox-operator/internal/sampleapp/internal/testservices"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/sampleapp/ratelimit"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/testservices"
 )
 
 func TestLoginRateLimit(t *testing.T) {

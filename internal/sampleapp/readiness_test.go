@@ -7,7 +7,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/learning-sandbox/learning-sandbox-operator/internal/sampleapp/internal/testservices"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/testservices"
 )
 
 type readiness struct {

@@ -52,6 +52,7 @@ const (
 	AllowWithinPolicy      = "allow-within-sandbox"
 	AllowDNSPolicy         = "allow-dns"
 	AllowIngressCtrlPolicy = "allow-ingress-controller"
+	AllowOperatorChecks    = "allow-operator-checks"
 	namespaceNameLabel     = "kubernetes.io/metadata.name"
 	maxClaimsPerSandbox    = 10
 	defaultContainerCPU    = "250m"
@@ -343,7 +344,55 @@ func (r *renderer) networkPolicies(components []Component) []Object {
 			WithIngress(networkingv1ac.NetworkPolicyIngressRule().
 				WithFrom(networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(namespaceNamed(r.settings.IngressNamespace))))))
 	}
+	if p := r.operatorChecksPolicy(components); p != nil {
+		objs = append(objs, p)
+	}
 	return objs
+}
+
+// operatorChecksPolicy admits the operator's pods to the components that the
+// stage's exercises check, on those components' ports only, and nothing else.
+// A NetworkPolicy rule cannot tie a port to some of the pods it selects, so
+// the rule's ports are those of all checked components; each pod listens on
+// its own. When the operator runs outside the cluster, its checks come from
+// the node's or host's address, which NetworkPolicy does not govern (kube-router
+// lets a node reach its pods): then no policy is needed, and none would help.
+func (r *renderer) operatorChecksPolicy(components []Component) Object {
+	if r.settings.OperatorNamespace == "" || r.stage == nil {
+		return nil
+	}
+	checked := map[string]bool{}
+	for _, e := range r.stage.Spec.Exercises {
+		checked[CheckedComponent(e.Check)] = true
+	}
+	var names []string
+	var ports []*networkingv1ac.NetworkPolicyPortApplyConfiguration
+	seenPort := map[int32]bool{}
+	for _, c := range components {
+		if !checked[c.Name] {
+			continue
+		}
+		names = append(names, c.Name)
+		if p := CheckPort(c); !seenPort[p] {
+			seenPort[p] = true
+			ports = append(ports, networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(p)))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return networkingv1ac.NetworkPolicy(AllowOperatorChecks, r.namespace).
+		WithLabels(r.labels("")).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithSpec(networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(metav1ac.LabelSelector().WithMatchExpressions(metav1ac.LabelSelectorRequirement().
+				WithKey(sandboxv1.ComponentLabel).WithOperator(metav1.LabelSelectorOpIn).WithValues(names...))).
+			WithPolicyTypes(networkingv1.PolicyTypeIngress).
+			WithIngress(networkingv1ac.NetworkPolicyIngressRule().
+				WithFrom(networkingv1ac.NetworkPolicyPeer().
+					WithNamespaceSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{namespaceNameLabel: r.settings.OperatorNamespace})).
+					WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(r.settings.OperatorPodLabels))).
+				WithPorts(ports...)))
 }
 
 // learnerServiceAccount is who the learner's kubeconfig acts as. It mounts no

@@ -59,6 +59,11 @@ type Settings struct {
 	IngressNamespace string
 	// LearnerClusterRole is the ClusterRole bound to the learner in their namespace.
 	LearnerClusterRole string
+	// OperatorNamespace and OperatorPodLabels pick the operator's pods, which
+	// the allow-operator-checks NetworkPolicy admits to the ports that the
+	// stage's exercises check. An empty OperatorNamespace: no such policy.
+	OperatorNamespace string
+	OperatorPodLabels map[string]string
 }
 
 // Images are the default images of the built-in component types.

@@ -162,6 +162,9 @@ func Render(in Input, s Settings) (*Stack, error) {
 	for _, c := range components {
 		st.Objects = append(st.Objects, r.component(c, components, connection.Data)...)
 	}
+	if len(in.Stage.Spec.Exercises) > 0 {
+		st.Objects = append(st.Objects, ProgressConfigMap(in.Sandbox, in.Stage, s))
+	}
 	st.Objects = append(st.Objects, r.objectQuota())
 	for _, obj := range append([]Object{st.Namespace}, st.Objects...) {
 		if err := drift.Stamp(obj); err != nil {

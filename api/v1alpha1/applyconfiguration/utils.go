@@ -35,6 +35,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.AccessApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Budget"):
 		return &apiv1alpha1.BudgetApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("CohortExerciseStatus"):
+		return &apiv1alpha1.CohortExerciseStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("CohortLearner"):
 		return &apiv1alpha1.CohortLearnerApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Component"):
@@ -53,6 +55,14 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.EnvVarApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("ExecProbe"):
 		return &apiv1alpha1.ExecProbeApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("Exercise"):
+		return &apiv1alpha1.ExerciseApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("ExerciseCheck"):
+		return &apiv1alpha1.ExerciseCheckApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("ExerciseStatus"):
+		return &apiv1alpha1.ExerciseStatusApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("HTTPCheck"):
+		return &apiv1alpha1.HTTPCheckApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("HTTPGetProbe"):
 		return &apiv1alpha1.HTTPGetProbeApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Learner"):
@@ -69,6 +79,10 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.LearningSandboxSpecApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("LearningSandboxStatus"):
 		return &apiv1alpha1.LearningSandboxStatusApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("PostgresCheck"):
+		return &apiv1alpha1.PostgresCheckApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("RedisCheck"):
+		return &apiv1alpha1.RedisCheckApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("RoadmapStage"):
 		return &apiv1alpha1.RoadmapStageApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("RoadmapStageSpec"):

@@ -59,6 +59,15 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: storage
       type:
         namedType: io.k8s.apimachinery.pkg.api.resource.Quantity
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.CohortExerciseStatus
+  map:
+    fields:
+    - name: name
+      type:
+        scalar: string
+    - name: passed
+      type:
+        scalar: numeric
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.CohortLearner
   map:
     fields:
@@ -236,6 +245,66 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             scalar: string
           elementRelationship: atomic
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Exercise
+  map:
+    fields:
+    - name: check
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ExerciseCheck
+    - name: description
+      type:
+        scalar: string
+    - name: hint
+      type:
+        scalar: string
+    - name: name
+      type:
+        scalar: string
+    - name: title
+      type:
+        scalar: string
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ExerciseCheck
+  map:
+    fields:
+    - name: http
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.HTTPCheck
+    - name: postgres
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.PostgresCheck
+    - name: redis
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.RedisCheck
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ExerciseStatus
+  map:
+    fields:
+    - name: message
+      type:
+        scalar: string
+    - name: name
+      type:
+        scalar: string
+    - name: passed
+      type:
+        scalar: boolean
+    - name: passedAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.HTTPCheck
+  map:
+    fields:
+    - name: bodyContains
+      type:
+        scalar: string
+    - name: component
+      type:
+        scalar: string
+    - name: expectStatus
+      type:
+        scalar: numeric
+    - name: path
+      type:
+        scalar: string
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.HTTPGetProbe
   map:
     fields:
@@ -331,10 +400,24 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             scalar: string
           elementRelationship: atomic
+    - name: exercises
+      type:
+        list:
+          elementType:
+            namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.CohortExerciseStatus
+          elementRelationship: associative
+          keys:
+          - name
     - name: failedSandboxes
       type:
         scalar: numeric
+    - name: lastHandledCheckAt
+      type:
+        scalar: string
     - name: learners
+      type:
+        scalar: numeric
+    - name: learnersCompleted
       type:
         scalar: numeric
     - name: notReady
@@ -434,10 +517,30 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: connectionSecret
       type:
         scalar: string
+    - name: exercises
+      type:
+        list:
+          elementType:
+            namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ExerciseStatus
+          elementRelationship: associative
+          keys:
+          - name
+    - name: exercisesDone
+      type:
+        scalar: string
+    - name: exercisesPassed
+      type:
+        scalar: numeric
+    - name: exercisesTotal
+      type:
+        scalar: numeric
     - name: expiresAt
       type:
         namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
     - name: kubeconfigSecret
+      type:
+        scalar: string
+    - name: lastHandledCheckAt
       type:
         scalar: string
     - name: lastResetGeneration
@@ -460,6 +563,30 @@ var schemaYAML = typed.YAMLObject(`types:
         scalar: numeric
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Phase
   scalar: string
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.PostgresCheck
+  map:
+    fields:
+    - name: component
+      type:
+        scalar: string
+    - name: query
+      type:
+        scalar: string
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.RedisCheck
+  map:
+    fields:
+    - name: command
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+    - name: component
+      type:
+        scalar: string
+    - name: expect
+      type:
+        scalar: string
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.RoadmapStage
   map:
     fields:
@@ -481,6 +608,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: budget
       type:
         namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Budget
+    - name: checkInterval
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
     - name: components
       type:
         list:
@@ -492,6 +622,14 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: description
       type:
         scalar: string
+    - name: exercises
+      type:
+        list:
+          elementType:
+            namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Exercise
+          elementRelationship: associative
+          keys:
+          - name
     - name: title
       type:
         scalar: string

@@ -50,6 +50,13 @@ type LearningCohortStatusApplyConfiguration struct {
 	// belong to someone else: they are left alone, and their learners have no
 	// sandbox until they are deleted or the learners renamed. The first 20.
 	Conflicts []string `json:"conflicts,omitempty"`
+	// learnersCompleted counts the learners who passed every exercise of the stage.
+	LearnersCompleted *int32 `json:"learnersCompleted,omitempty"`
+	// exercises counts, for each exercise of the stage, the learners who passed it.
+	Exercises []CohortExerciseStatusApplyConfiguration `json:"exercises,omitempty"`
+	// lastHandledCheckAt is the value of the check-requested-at annotation
+	// that was last passed on to the sandboxes.
+	LastHandledCheckAt *string `json:"lastHandledCheckAt,omitempty"`
 	// conditions: Ready, Reconciling and Stalled, with kstatus semantics.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 }
@@ -136,6 +143,35 @@ func (b *LearningCohortStatusApplyConfiguration) WithConflicts(values ...string)
 	for i := range values {
 		b.Conflicts = append(b.Conflicts, values[i])
 	}
+	return b
+}
+
+// WithLearnersCompleted sets the LearnersCompleted field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the LearnersCompleted field is set to the value of the last call.
+func (b *LearningCohortStatusApplyConfiguration) WithLearnersCompleted(value int32) *LearningCohortStatusApplyConfiguration {
+	b.LearnersCompleted = &value
+	return b
+}
+
+// WithExercises adds the given value to the Exercises field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the Exercises field.
+func (b *LearningCohortStatusApplyConfiguration) WithExercises(values ...*CohortExerciseStatusApplyConfiguration) *LearningCohortStatusApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithExercises")
+		}
+		b.Exercises = append(b.Exercises, *values[i])
+	}
+	return b
+}
+
+// WithLastHandledCheckAt sets the LastHandledCheckAt field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the LastHandledCheckAt field is set to the value of the last call.
+func (b *LearningCohortStatusApplyConfiguration) WithLastHandledCheckAt(value string) *LearningCohortStatusApplyConfiguration {
+	b.LastHandledCheckAt = &value
 	return b
 }
 

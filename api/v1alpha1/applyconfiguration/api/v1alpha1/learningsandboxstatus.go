@@ -52,6 +52,17 @@ type LearningSandboxStatusApplyConfiguration struct {
 	LastResetGeneration *int64 `json:"lastResetGeneration,omitempty"`
 	// expiresAt is when the sandbox deletes itself.
 	ExpiresAt *v1.Time `json:"expiresAt,omitempty"`
+	// exercisesPassed counts the stage's exercises whose last check passed.
+	ExercisesPassed *int32 `json:"exercisesPassed,omitempty"`
+	// exercisesTotal counts the stage's exercises.
+	ExercisesTotal *int32 `json:"exercisesTotal,omitempty"`
+	// exercisesDone is exercisesPassed/exercisesTotal, for printing.
+	ExercisesDone *string `json:"exercisesDone,omitempty"`
+	// exercises is the last result of each exercise's check.
+	Exercises []ExerciseStatusApplyConfiguration `json:"exercises,omitempty"`
+	// lastHandledCheckAt is the value of the check-requested-at annotation
+	// that was last handled.
+	LastHandledCheckAt *string `json:"lastHandledCheckAt,omitempty"`
 	// conditions: Ready, Reconciling and Stalled, with kstatus semantics.
 	Conditions []metav1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 }
@@ -152,6 +163,51 @@ func (b *LearningSandboxStatusApplyConfiguration) WithLastResetGeneration(value 
 // If called multiple times, the ExpiresAt field is set to the value of the last call.
 func (b *LearningSandboxStatusApplyConfiguration) WithExpiresAt(value v1.Time) *LearningSandboxStatusApplyConfiguration {
 	b.ExpiresAt = &value
+	return b
+}
+
+// WithExercisesPassed sets the ExercisesPassed field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ExercisesPassed field is set to the value of the last call.
+func (b *LearningSandboxStatusApplyConfiguration) WithExercisesPassed(value int32) *LearningSandboxStatusApplyConfiguration {
+	b.ExercisesPassed = &value
+	return b
+}
+
+// WithExercisesTotal sets the ExercisesTotal field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ExercisesTotal field is set to the value of the last call.
+func (b *LearningSandboxStatusApplyConfiguration) WithExercisesTotal(value int32) *LearningSandboxStatusApplyConfiguration {
+	b.ExercisesTotal = &value
+	return b
+}
+
+// WithExercisesDone sets the ExercisesDone field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ExercisesDone field is set to the value of the last call.
+func (b *LearningSandboxStatusApplyConfiguration) WithExercisesDone(value string) *LearningSandboxStatusApplyConfiguration {
+	b.ExercisesDone = &value
+	return b
+}
+
+// WithExercises adds the given value to the Exercises field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the Exercises field.
+func (b *LearningSandboxStatusApplyConfiguration) WithExercises(values ...*ExerciseStatusApplyConfiguration) *LearningSandboxStatusApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithExercises")
+		}
+		b.Exercises = append(b.Exercises, *values[i])
+	}
+	return b
+}
+
+// WithLastHandledCheckAt sets the LastHandledCheckAt field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the LastHandledCheckAt field is set to the value of the last call.
+func (b *LearningSandboxStatusApplyConfiguration) WithLastHandledCheckAt(value string) *LearningSandboxStatusApplyConfiguration {
+	b.LastHandledCheckAt = &value
 	return b
 }
 

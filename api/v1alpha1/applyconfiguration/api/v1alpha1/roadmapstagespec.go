@@ -17,6 +17,10 @@ limitations under the License.
 
 package v1alpha1
 
+import (
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
 // RoadmapStageSpecApplyConfiguration represents a declarative configuration of the RoadmapStageSpec type for use
 // with apply.
 //
@@ -33,6 +37,11 @@ type RoadmapStageSpecApplyConfiguration struct {
 	Budget *BudgetApplyConfiguration `json:"budget,omitempty"`
 	// components of the stack, each a workload and a Service in the sandbox namespace.
 	Components []ComponentApplyConfiguration `json:"components,omitempty"`
+	// checkInterval is how often the exercises are checked while a sandbox is
+	// Ready; 5m when unset, at least 1m.
+	CheckInterval *v1.Duration `json:"checkInterval,omitempty"`
+	// exercises the learner practises in this stage, each with its check.
+	Exercises []ExerciseApplyConfiguration `json:"exercises,omitempty"`
 }
 
 // RoadmapStageSpecApplyConfiguration constructs a declarative configuration of the RoadmapStageSpec type for use with
@@ -84,6 +93,27 @@ func (b *RoadmapStageSpecApplyConfiguration) WithComponents(values ...*Component
 			panic("nil value passed to WithComponents")
 		}
 		b.Components = append(b.Components, *values[i])
+	}
+	return b
+}
+
+// WithCheckInterval sets the CheckInterval field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the CheckInterval field is set to the value of the last call.
+func (b *RoadmapStageSpecApplyConfiguration) WithCheckInterval(value v1.Duration) *RoadmapStageSpecApplyConfiguration {
+	b.CheckInterval = &value
+	return b
+}
+
+// WithExercises adds the given value to the Exercises field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the Exercises field.
+func (b *RoadmapStageSpecApplyConfiguration) WithExercises(values ...*ExerciseApplyConfiguration) *RoadmapStageSpecApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithExercises")
+		}
+		b.Exercises = append(b.Exercises, *values[i])
 	}
 	return b
 }
