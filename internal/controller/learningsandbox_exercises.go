@@ -117,7 +117,7 @@ func (r *LearningSandboxReconciler) reconcileExercises(ctx context.Context, sb *
 		due = !now.Before(nextSlot(sb.Name, interval, last))
 	}
 	if due {
-		results := r.runChecks(ctx, sb, stage, st, creds)
+		results := r.runChecks(ctx, stage, st, creds)
 		setExerciseResults(sb, stage, results, metav1.NewTime(now))
 		sb.Status.LastHandledCheckAt = requested
 		last = now
@@ -150,7 +150,7 @@ func stampedProgress(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStag
 // runChecks runs the stage's checks against the sandbox's components over
 // their Services, with the sandbox's own credentials, a bounded number at
 // once over all sandboxes.
-func (r *LearningSandboxReconciler) runChecks(ctx context.Context, sb *sandboxv1.LearningSandbox,
+func (r *LearningSandboxReconciler) runChecks(ctx context.Context,
 	stage *sandboxv1.RoadmapStage, st *stack.Stack, creds map[string]string) []exercise.Result {
 	target := exercise.Target{}
 	ns := st.Namespace.GetName()

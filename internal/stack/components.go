@@ -46,6 +46,10 @@ const (
 	postgresDatabase = "app"
 	postgresDataPath = "/var/lib/postgresql/data"
 
+	// tmpPath is where every image may write scratch files.
+	tmpPath   = "/tmp"
+	tmpVolume = "tmp"
+
 	// The users the default images run as.
 	postgresUID int64 = 70    // postgres in postgres:*-alpine
 	redisUID    int64 = 999   // redis in redis:*-alpine
@@ -93,7 +97,7 @@ func (r *renderer) postgres(c Component, existingServiceName string) []Object {
 	// The server's unix socket and lock file, and the entrypoint's temporary files.
 	scratch := withScratch(ctr,
 		scratchDir{name: "run", path: "/var/run/postgresql", limit: postgresRunScratch},
-		scratchDir{name: "tmp", path: "/tmp", limit: postgresTmpScratch})
+		scratchDir{name: tmpVolume, path: tmpPath, limit: postgresTmpScratch})
 	pod := r.podSpec(postgresUID, postgresUID, ctr).WithVolumes(scratch...)
 
 	sts := appsv1ac.StatefulSet(c.Name, r.namespace).
@@ -137,7 +141,7 @@ func (r *renderer) redis(c Component) []Object {
 		WithReadinessProbe(corev1ac.Probe().
 			WithTCPSocket(corev1ac.TCPSocketAction().WithPort(intstr.FromInt32(redisPort))).
 			WithPeriodSeconds(5))
-	scratch := withScratch(ctr, scratchDir{name: "tmp", path: "/tmp", limit: tmpScratch})
+	scratch := withScratch(ctr, scratchDir{name: tmpVolume, path: tmpPath, limit: tmpScratch})
 	pod := r.podSpec(redisUID, redisGID, ctr).
 		WithVolumes(corev1ac.Volume().WithName("data").WithEmptyDir(emptyDir(redisScratch))).
 		WithVolumes(scratch...)
@@ -160,7 +164,7 @@ func (r *renderer) nginx(c Component, all []Component) []Object {
 	ctr := r.mainContainer(c, r.settings.Images.Nginx, webPort).
 		WithVolumeMounts(
 			corev1ac.VolumeMount().WithName("config").WithMountPath("/etc/nginx/nginx.conf").WithSubPath("nginx.conf").WithReadOnly(true),
-			corev1ac.VolumeMount().WithName("tmp").WithMountPath("/tmp"),
+			corev1ac.VolumeMount().WithName(tmpVolume).WithMountPath(tmpPath),
 		).
 		WithReadinessProbe(corev1ac.Probe().
 			WithHTTPGet(corev1ac.HTTPGetAction().WithPath("/healthz").WithPort(intstr.FromInt32(webPort))).
@@ -198,7 +202,7 @@ func (r *renderer) app(c Component, connection map[string][]byte) []Object {
 		WithLivenessProbe(corev1ac.Probe().
 			WithHTTPGet(corev1ac.HTTPGetAction().WithPath("/healthz").WithPort(intstr.FromInt32(appPort))).
 			WithPeriodSeconds(10).WithFailureThreshold(6))
-	scratch := withScratch(ctr, scratchDir{name: "tmp", path: "/tmp", limit: tmpScratch})
+	scratch := withScratch(ctr, scratchDir{name: tmpVolume, path: tmpPath, limit: tmpScratch})
 	pod := r.podSpec(appUID, appUID, ctr).WithVolumes(scratch...)
 	// Environment variables are read at start: roll the pods when the connection details change.
 	annotations := map[string]string{configHashAnnotation: hash(connection)}
@@ -523,11 +527,11 @@ func containerScratchDirs(paths []string) []scratchDir {
 	dirs := make([]scratchDir, 0, len(paths)+1)
 	hasTmp := false
 	for i, p := range paths {
-		hasTmp = hasTmp || path.Clean(p) == "/tmp"
+		hasTmp = hasTmp || path.Clean(p) == tmpPath
 		dirs = append(dirs, scratchDir{name: fmt.Sprintf("scratch-%d", i), path: p, limit: containerScratch})
 	}
 	if !hasTmp {
-		dirs = append(dirs, scratchDir{name: "tmp", path: "/tmp", limit: tmpScratch})
+		dirs = append(dirs, scratchDir{name: tmpVolume, path: tmpPath, limit: tmpScratch})
 	}
 	return dirs
 }

@@ -56,12 +56,13 @@ func (c *Cluster) Up(nodes int) error {
 		return err
 	}
 	c.Kubectl = filepath.Join(c.Root, "bin", "k8s", strings.TrimPrefix(version, "v")+"-linux-amd64", "kubectl")
+	apply := []string{"apply", "--server-side"}
 	for _, args := range [][]string{
-		{"apply", "--server-side", "-f", "config/crd/bases"},
-		{"apply", "--server-side", "-k", "config/learner"},
+		append(apply, "-f", "config/crd/bases"),
+		append(apply, "-k", "config/learner"),
 		{"wait", "--for", "condition=Established", "crd/learningsandboxes.sandbox.learning.dev",
 			"crd/roadmapstages.sandbox.learning.dev", "crd/learningcohorts.sandbox.learning.dev", "--timeout", "60s"},
-		{"apply", "--server-side", "-k", "config/stages"},
+		append(apply, "-k", "config/stages"),
 	} {
 		if err := Sh(c.Root, c.Kubectl, append([]string{"--kubeconfig", c.Kubeconfig}, args...)...); err != nil {
 			return err
