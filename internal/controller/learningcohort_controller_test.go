@@ -481,11 +481,11 @@ func TestCohortExportsTheRoster(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		return rows
 	}).Should(Equal([][]string{
-		{"learner", "users", "sandbox", "namespace", "connectionSecret", "kubeconfigSecret", "note"},
+		{"learner", "users", "sandbox", "namespace", "connectionSecret", "kubeconfigSecret", "exercisesPassed", "note"},
 		{"ada", "ada@example.edu;ada@home.example", c.SandboxName("ada"), namespaceOf(c.SandboxName("ada")),
-			stack.ConnectionSecretName, KubeconfigSecretName, ""},
+			stack.ConnectionSecretName, KubeconfigSecretName, "0", ""},
 		{"linus", "", c.SandboxName("linus"), namespaceOf(c.SandboxName("linus")),
-			stack.ConnectionSecretName, KubeconfigSecretName, ""},
+			stack.ConnectionSecretName, KubeconfigSecretName, "0", ""},
 	}))
 	var parsed struct {
 		Cohort   string           `json:"cohort"`
@@ -499,7 +499,7 @@ func TestCohortExportsTheRoster(t *testing.T) {
 	g.Expect(parsed.Learners[0]).To(Equal(map[string]any{
 		"learner": "ada", "users": []any{"ada@example.edu", "ada@home.example"}, "sandbox": c.SandboxName("ada"),
 		"namespace": namespaceOf(c.SandboxName("ada")), "connectionSecret": stack.ConnectionSecretName,
-		"kubeconfigSecret": KubeconfigSecretName,
+		"kubeconfigSecret": KubeconfigSecretName, "exercisesPassed": float64(0),
 	}))
 
 	// No credential that the sandboxes hold is in the roster: neither the

@@ -132,14 +132,12 @@ func (r *LearningSandboxReconciler) reconcileExercises(ctx context.Context, sb *
 // checkedBefore reports whether any exercise of the sandbox has a result.
 func checkedBefore(sb *sandboxv1.LearningSandbox) bool {
 	for _, e := range sb.Status.Exercises {
-		if e.Passed || e.Message != notCheckedYet {
+		if e.Passed || e.Message != stack.NotCheckedYet {
 			return true
 		}
 	}
 	return false
 }
-
-const notCheckedYet = "not checked yet"
 
 func stampedProgress(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStage, s stack.Settings) stack.Object {
 	cm := stack.ProgressConfigMap(sb, stage, s)
@@ -201,7 +199,7 @@ func fitExercises(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStage) 
 	for _, e := range stage.Spec.Exercises {
 		st, ok := old[e.Name]
 		if !ok {
-			st = sandboxv1.ExerciseStatus{Name: e.Name, Message: notCheckedYet}
+			st = sandboxv1.ExerciseStatus{Name: e.Name, Message: stack.NotCheckedYet}
 		}
 		if st.Passed {
 			passed++

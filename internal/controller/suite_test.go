@@ -129,6 +129,7 @@ func run(m *testing.M) int {
 		Settings:  settings,
 		Access:    LearnerAccess{Server: cfg.Host, CAData: cfg.CAData, TokenLifetime: time.Hour},
 		Clock:     testClock,
+		Checker:   fakeChecks,
 	}).SetupWithManager(mgr, Options{MaxConcurrentReconciles: 4}); err != nil {
 		fmt.Fprintf(os.Stderr, "setting up the controller: %v\n", err)
 		return 1

@@ -75,8 +75,9 @@ func ProgressConfigMap(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapSt
 	var b strings.Builder
 	passed := 0
 	for i, e := range stage.Spec.Exercises {
-		res, checked := results[e.Name]
-		state := "not checked yet"
+		res, listed := results[e.Name]
+		checked := listed && (res.Passed || res.Message != NotCheckedYet)
+		state := NotCheckedYet
 		switch {
 		case checked && res.Passed:
 			passed++
@@ -104,6 +105,9 @@ func ProgressConfigMap(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapSt
 		WithOwnerReferences(OwnerReference(sb)).
 		WithData(map[string]string{ProgressKey: header + b.String(), ProgressSummaryKey: summary})
 }
+
+// NotCheckedYet is the message of an exercise that has no result yet.
+const NotCheckedYet = "not checked yet"
 
 // DefaultCheckInterval is how often exercises are checked when the stage does not say.
 const DefaultCheckInterval = 5 * time.Minute
