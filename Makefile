@@ -56,12 +56,12 @@ fmt: ## Run go fmt against code.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## Run go vet against code (the e2e suite, behind its build tag, too).
-	go vet -tags e2e ./...
+vet: ## Run go vet against code (the e2e suites, behind their build tags, too).
+	go vet -tags e2e,realnode ./...
 
 .PHONY: test
 test: manifests generate fmt vet envtest-assets test-services ## Run the unit and envtest tests (offline; builds the control plane on first use).
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v /test/e2e) -count=1 -coverprofile cover.out
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/realnode) -count=1 -coverprofile cover.out
 
 .PHONY: test-services
 test-services: ## Make sure the servers that tests start (PostgreSQL, Redis, nginx) are installed.
@@ -78,9 +78,20 @@ test-e2e: manifests generate fmt vet controlplane ## Run the e2e tests on a loca
 	@trap '[ -n "$$E2E_KEEP" ] || { pkill -f "^$(E2E_DIR)/manager" || true; bash hack/local-cluster.sh down learning-sandbox-e2e "$(E2E_DIR)" >/dev/null 2>&1 || true; }' EXIT; \
 	E2E_WORKDIR="$(E2E_DIR)" go test -tags=e2e ./test/e2e/ -count=1 -timeout 20m -v
 
+# The real-node suite runs on the local cluster with its real worker node
+# (hack/realnode): the stacks really start, and the NetworkPolicies are
+# enforced. It needs root, as the node does.
+.PHONY: test-real
+REAL_DIR ?= $(LOCALBIN)/real-e2e
+test-real: manifests generate fmt vet controlplane realnode ## Run the e2e tests on the local cluster's real node (started and removed by the suite).
+	@trap '[ -n "$$E2E_KEEP" ] || { pkill -f "^$(REAL_DIR)/manager" || true; bash hack/local-cluster.sh down learning-sandbox-real "$(REAL_DIR)" >/dev/null 2>&1 || true; }' EXIT; \
+	REAL_WORKDIR="$(REAL_DIR)" go test -tags=realnode ./test/realnode/ -count=1 -timeout 30m -v
+
+# DEMO_REAL_NODE=0 runs the demo on KWOK's fake nodes only (hack/demo.sh).
+DEMO_REAL_NODE ?= 1
 .PHONY: demo
-demo: manifests generate build controlplane ## Run the operator end to end on a local simulated cluster, with sample sandboxes.
-	@bash hack/demo.sh up
+demo: manifests generate build controlplane $(if $(filter 1,$(DEMO_REAL_NODE)),realnode) ## Run the operator end to end on the local cluster, its sample sandboxes really running on the real node.
+	@DEMO_REAL_NODE=$(DEMO_REAL_NODE) bash hack/demo.sh up
 
 .PHONY: demo-down
 demo-down: ## Stop what `make demo` started and remove what it created.
@@ -215,6 +226,10 @@ $(KUSTOMIZE): $(LOCALBIN)
 controller-gen: $(CONTROLLER_GEN) ## Download controller-gen locally if necessary.
 $(CONTROLLER_GEN): $(LOCALBIN)
 	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: realnode
+realnode: controlplane ## Build the local cluster's real worker node (kubelet, kube-proxy, CoreDNS, kube-router, images) into bin/realnode.
+	@bash hack/realnode/build.sh "$(LOCALBIN)"
 
 .PHONY: controlplane
 controlplane: ## Build the pinned Kubernetes control plane (etcd, kube-apiserver, ..., kwok) from the Go module proxy into bin/.

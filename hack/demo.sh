@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# `make demo`: the operator end to end on a local simulated cluster.
+# `make demo`: the operator end to end on the local cluster: control-plane
+# binaries, KWOK's fake nodes for scale and one real worker node
+# (hack/realnode) on which the sample sandboxes really run.
 #
 #   hack/demo.sh up     start (or reuse) the cluster, install, run the operator,
 #                       apply the samples, wait until they are Ready, summarise
 #   hack/demo.sh down   stop the operator and the cluster, remove what up made
 #
 # Everything it makes lives in $DEMO_DIR (default .demo/ in the repository).
-# DEMO_SHOW_SECRETS=1 prints passwords in clear.
+# DEMO_SHOW_SECRETS=1 prints passwords in clear. DEMO_REAL_NODE=0 leaves the
+# real node out: everything then runs on KWOK's fake nodes (no root needed,
+# but no database really starts).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,6 +22,8 @@ NODES=${DEMO_NODES:-3}
 K8S_VERSION=$(cd hack/controlplane && go list -m -f '{{.Version}}' k8s.io/kubernetes)
 KUBECTL=$BIN/k8s/${K8S_VERSION#v}-$(go env GOOS)-$(go env GOARCH)/kubectl
 export KUBECONFIG=$DEMO_DIR/kubeconfig
+export REAL_NODE=${DEMO_REAL_NODE:-1}
+[ "$REAL_NODE" = 1 ] || REAL_NODE=
 PIDFILE=$DEMO_DIR/manager.pid
 LOG=$DEMO_DIR/manager.log
 
@@ -57,11 +63,18 @@ up() {
 
   stop_operator
   say "Starting the operator out of cluster (log: $LOG)"
-  setsid "$BIN/manager" --health-probe-bind-address=0 --metrics-bind-address=0 >"$LOG" 2>&1 </dev/null &
+  # On the real node the stacks run from the images built from Debian's
+  # packages (hack/realnode/images.sh), which are there without a registry.
+  flags=() samples=config/samples
+  if [ -n "$REAL_NODE" ]; then
+    mapfile -t flags < <(bash hack/realnode/node.sh operator-flags)
+    samples=hack/realnode/samples
+  fi
+  setsid "$BIN/manager" --health-probe-bind-address=0 --metrics-bind-address=0 "${flags[@]}" >"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
 
-  say "Applying the sample sandboxes (config/samples)"
-  k apply -k config/samples
+  say "Applying the sample sandboxes ($samples)"
+  k apply -k "$samples"
 
   say "Waiting until the sample class and every sample sandbox are Ready"
   if ! k wait --for condition=Ready learningcohorts --all --timeout 300s ||
@@ -79,7 +92,7 @@ up() {
   ns=$(k get learningsandbox "$sb" -o jsonpath='{.status.namespace}')
   secret=$(k get learningsandbox "$sb" -o jsonpath='{.status.connectionSecret}')
   say "What runs in $ns"
-  k get pods,services,pvc -n "$ns"
+  k get pods,services,pvc -n "$ns" -o wide
   say "Connection details of $sb (Secret $secret in namespace $ns; DEMO_SHOW_SECRETS=1 shows passwords)"
   k get secret "$secret" -n "$ns" -o go-template='{{range $k, $v := .data}}{{$k}}={{$v | base64decode}}{{"\n"}}{{end}}' | mask | sed 's/^/  /'
 
@@ -91,6 +104,9 @@ The cluster and the operator keep running. To use them:
   kubectl get learningcohorts,learningsandboxes,roadmapstages
   kubectl get secret spring27-roster -n default -o jsonpath='{.data.roster\.csv}' | base64 -d
   kubectl describe learningsandbox fall26-ada
+  # Ada's session (README, "A learner's session"):
+  kubectl get secret learner-kubeconfig -n sandbox-fall26-ada -o jsonpath='{.data.kubeconfig}' | base64 -d > ada.kubeconfig
+  kubectl --kubeconfig ada.kubeconfig apply -f config/samples/learner-toolbox.yaml
   tail -f $LOG   # the operator's log
 To stop everything and remove what the demo made:
   make demo-down

@@ -42,20 +42,35 @@ REAL_NODE=${REAL_NODE:-}
 # 10.96.0.0/16 (KWOK's fake pods use 10.0.0.0/24), and the kubelet reached by
 # its address with a client certificate, for logs, exec and port-forward.
 real_node_args() {
-  bash "$ROOT/hack/realnode/node.sh" prepare
+  bash "$ROOT/hack/realnode/node.sh" prepare "$dir" >&2 || return 1
+  # Patches go in the configuration: kwokctl's --extra-args mixes up the
+  # arguments of a second component that has more than one.
   cat >"$dir/kwokctl-real-node.yaml" <<YAML
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
   kubeApiserverCertSANs: [10.88.0.1, 10.96.0.1, kubernetes, kubernetes.default, kubernetes.default.svc, kubernetes.default.svc.cluster.local]
+componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  - {key: advertise-address, value: 10.88.0.1}
+  - {key: service-cluster-ip-range, value: 10.96.0.0/16}
+  - {key: kubelet-preferred-address-types, value: InternalIP}
+  - {key: kubelet-client-certificate, value: "$pki/admin.crt"}
+  - {key: kubelet-client-key, value: "$pki/admin.key"}
+# kwokctl's binary runtime has KWOK manage every node; the real node is the
+# kubelet's, so KWOK keeps to the nodes kwokctl made (annotated as fake).
+- name: kwok-controller
+  extraArgs:
+  - {key: manage-all-nodes, value: "false", override: true}
+  - {key: manage-nodes-with-annotation-selector, value: kwok.x-k8s.io/node=fake}
 YAML
-  local a
-  for a in advertise-address=10.88.0.1 service-cluster-ip-range=10.96.0.0/16 \
-    kubelet-preferred-address-types=InternalIP \
-    kubelet-client-certificate="$pki/admin.crt" kubelet-client-key="$pki/admin.key"; do
-    printf -- '--extra-args\nkube-apiserver=%s\n' "$a"
-  done
   printf -- '--config\n%s\n' "$dir/kwokctl-real-node.yaml"
+  # kwokctl's random ports fall in the NodePort range, which kube-router lets
+  # every pod reach on the node: the control plane gets fixed ports outside it,
+  # so that a sandbox's egress policy keeps its pods away from them.
+  printf -- '%s\n' --kube-apiserver-port 6443 --etcd-port 2379 \
+    --kube-controller-manager-port 10257 --kube-scheduler-port 10259 --controller-port 10247
 }
 
 running() {
@@ -75,7 +90,8 @@ up)
     say "Starting the local cluster $name: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok ($K8S_VERSION)"
     real=()
     if [ -n "$REAL_NODE" ]; then
-      mapfile -t real < <(real_node_args)
+      real_node_args >"$dir/kwokctl-real-node.args"
+      mapfile -t real <"$dir/kwokctl-real-node.args"
     fi
     # The host-path provisioner binds PVCs, so that Postgres gets its volume.
     "$KWOKCTL" create cluster --name "$name" --runtime binary "${real[@]}" \

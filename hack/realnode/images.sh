@@ -2,7 +2,7 @@
 # Builds the real node's container images without a registry or a Docker
 # engine: PostgreSQL, Redis and nginx from Debian's packages (apt-get download
 # into a cache, dpkg -x into a root filesystem: no maintainer script runs), a
-# toolbox with the clients a learner uses (psql, redis-cli, curl), and the
+# toolbox with the clients a learner uses (psql, redis-cli, curl, jq, nc), and the
 # sample app, CoreDNS and pause from their static binaries. Each is packed by
 # hack/tools/ociimage into a docker-archive tarball that `ctr images import`
 # reads.
@@ -25,9 +25,9 @@ WORK=$OUT_DIR/rootfs
 OCIIMAGE=$BIN_DIR/ociimage
 mkdir -p "$DEBS" "$WORK"
 
-# REPO is where the local images are named; the demo and the real-node suite
-# point the operator's image flags at them.
-REPO=localhost/learning-sandbox
+# The images' names.
+# shellcheck source=images.env
+. "$HERE/images.env"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -43,7 +43,7 @@ closure() {
 # stamp NAME INPUT...: prints the digest of what image NAME is made from.
 stamp() {
   local name=$1; shift
-  { echo "$name"; sha256sum "${BASH_SOURCE[0]}" "$@"; } | sha256sum | cut -d' ' -f1
+  { echo "$name"; sha256sum "${BASH_SOURCE[0]}" "$HERE/images.env" "$@"; } | sha256sum | cut -d' ' -f1
 }
 
 # current NAME STAMP: true if the image NAME was built from STAMP.
@@ -152,7 +152,7 @@ fi
 exec postgres -c listen_addresses='*' "$@"
 ENTRYPOINT
   chmod 755 "$root/usr/local/bin/docker-entrypoint.sh"
-  pack postgres "$REPO/postgres:15" -user 70:70 \
+  pack postgres "$POSTGRES_IMAGE" -user 70:70 \
     -entrypoint /usr/local/bin/docker-entrypoint.sh -cmd postgres \
     -env PATH=/usr/lib/postgresql/15/bin:/usr/local/bin:/usr/bin:/bin \
     -env PGDATA=/var/lib/postgresql/data -env LANG=C.UTF-8
@@ -174,7 +174,7 @@ esac
 exec "$@"
 ENTRYPOINT
   chmod 755 "$root/usr/local/bin/docker-entrypoint.sh"
-  pack redis "$REPO/redis:7" -user 999:1000 -workdir /data \
+  pack redis "$REDIS_IMAGE" -user 999:1000 -workdir /data \
     -entrypoint /usr/local/bin/docker-entrypoint.sh -cmd redis-server \
     -env PATH=/usr/local/bin:/usr/bin:/bin
 }
@@ -187,16 +187,18 @@ nginx_image() {
   mkdir -p "$root/var/log/nginx" "$root/var/lib/nginx" "$root/usr/share/nginx/html"
   ln -sf /dev/stdout "$root/var/log/nginx/access.log"
   ln -sf /dev/stderr "$root/var/log/nginx/error.log"
-  pack nginx "$REPO/nginx:1.22" -user 101:101 \
+  pack nginx "$NGINX_IMAGE" -user 101:101 \
     -entrypoint /usr/sbin/nginx -cmd -g -cmd 'daemon off;' \
     -env PATH=/usr/sbin:/usr/bin:/bin
 }
 
 toolbox_image() {
-  rootfs toolbox postgresql-client-15 redis-tools curl ca-certificates libc-bin
+  rootfs toolbox postgresql-client-15 redis-tools curl jq netcat-openbsd grep sed coreutils ca-certificates libc-bin
   local root=$WORK/toolbox
   ln -sf ../lib/postgresql/15/bin/psql "$root/usr/bin/psql"
-  pack toolbox "$REPO/toolbox:1" -user 65532:65532 -workdir /tmp \
+  # update-alternatives, a maintainer script, would make this link.
+  ln -sf nc.openbsd "$root/bin/nc"
+  pack toolbox "$TOOLBOX_IMAGE" -user 65532:65532 -workdir /tmp \
     -entrypoint /bin/sleep -cmd infinity \
     -env PATH=/usr/lib/postgresql/15/bin:/usr/bin:/bin -env HOME=/tmp
 }
@@ -213,8 +215,8 @@ static() {
   pack "$name" "$@" -user "$user" -entrypoint "/$(basename "$binary")"
 }
 
-sample_app_image() { static sample-app "$BIN_DIR/sample-app" 65532:65532 "$REPO/sample-app:dev"; }
-coredns_image() { static coredns "$BIN_DIR/coredns" 65532:65532 "$REPO/coredns:1.15.0"; }
+sample_app_image() { static sample-app "$BIN_DIR/sample-app" 65532:65532 "$APP_IMAGE"; }
+coredns_image() { static coredns "$BIN_DIR/coredns" 65532:65532 "$COREDNS_IMAGE"; }
 pause_image() { static pause "$BIN_DIR/pause" 65535:65535 registry.k8s.io/pause:3.10; }
 
 build postgres "$(stamp postgres)" postgres_image

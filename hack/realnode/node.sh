@@ -5,10 +5,11 @@
 # the cluster's DNS. Pods scheduled to it really run. It is a test-cluster
 # component only: nothing of it ships with the operator.
 #
-#   hack/realnode/node.sh prepare                the pod bridge, before the control plane starts
+#   hack/realnode/node.sh prepare DIR            the pod bridge, before the control plane starts
 #   hack/realnode/node.sh up   DIR KUBECONFIG PKI start the node (or keep it) and join the cluster
 #   hack/realnode/node.sh down DIR KUBECONFIG    stop it and remove all it made
 #   hack/realnode/node.sh leftovers              print what a node left on this machine
+#   hack/realnode/node.sh operator-flags         the operator's flags for the local images
 #
 # DIR/node holds its state; PKI is the cluster's pki directory (ca.crt,
 # admin.crt, admin.key). Needs root. Facts it is built on: ../shared/real-node/NOTES.md.
@@ -33,7 +34,7 @@ FAKE_TAINT=kwok.x-k8s.io/node=fake:NoSchedule
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-cmd=${1:?usage: $0 prepare|up|down|leftovers ...}
+cmd=${1:?usage: $0 prepare|up|down|leftovers|operator-flags ...}
 
 # wait_for SECONDS WHAT COMMAND...: runs COMMAND until it succeeds.
 wait_for() {
@@ -72,10 +73,26 @@ stop() {
   rm -f "$pidfile"
 }
 
+# A machine has room for one real node (one bridge, one node address, the
+# control plane's fixed ports): OWNER names the state directory of the cluster
+# that has it.
+OWNER=/run/learning-sandbox-real-node
+
+claim() {
+  local owner
+  owner=$(cat "$OWNER" 2>/dev/null || true)
+  if [ -n "$owner" ] && [ "$owner" != "$STATE" ] && [ -d "$owner" ]; then
+    say "This machine's real node belongs to the cluster in ${owner%/node}: stop that one first (make demo-down, or hack/local-cluster.sh down)"
+    exit 1
+  fi
+  echo "$STATE" >"$OWNER"
+}
+
 # The pod bridge exists before the API server starts, so that the node's
 # address is there to advertise, to serve the kubelet on, and to put in the
 # API server's certificate (NOTES.md: 10.88.0.1 appears only with the first pod).
 prepare() {
+  claim
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
   fi
@@ -126,9 +143,6 @@ up() {
   start kube-proxy "$NODE_BIN/kube-proxy" --kubeconfig "$kubeconfig" --hostname-override "$NODE_NAME" \
     --proxy-mode iptables --cluster-cidr "$POD_CIDR" --conntrack-max-per-core 0 \
     --metrics-bind-address 127.0.0.1:10249 --healthz-bind-address 127.0.0.1:10256
-  start kube-router "$NODE_BIN/kube-router" --kubeconfig "$kubeconfig" --hostname-override "$NODE_NAME" \
-    --run-firewall=true --run-router=false --run-service-proxy=false --run-loadbalancer=false \
-    --metrics-port 0 --health-port 0
   # The data directories of the hostPath provisioner are made 0750 root; the
   # stack's users are not root. Opened up as each volume is made, before any
   # pod can mount it (a pod waits for its claim to be bound to the volume).
@@ -137,6 +151,12 @@ up() {
   local k=("$KUBECTL" --kubeconfig "$kubeconfig")
   wait_for 60 "node $NODE_NAME to be Ready" \
     "${k[@]}" wait --for condition=Ready "node/$NODE_NAME" --timeout 2s
+  # kube-router finds its node by name, so it starts once the node is there;
+  # its chains exist once it enforces the cluster's NetworkPolicies.
+  start kube-router "$NODE_BIN/kube-router" --kubeconfig "$kubeconfig" --hostname-override "$NODE_NAME" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --run-loadbalancer=false \
+    --metrics-port 0 --health-port 0
+  wait_for 60 "kube-router to enforce NetworkPolicies" iptables -S KUBE-ROUTER-FORWARD
   local fake
   for fake in $("${k[@]}" get nodes -l type=kwok -o name); do
     "${k[@]}" taint nodes "${fake#node/}" "$FAKE_TAINT" --overwrite >/dev/null
@@ -161,12 +181,12 @@ down() {
   stop kube-router
   stop kube-proxy
   stop kubelet
-  [ -x "$NODE_BIN/kube-router" ] && "$NODE_BIN/kube-router" --cleanup-config >/dev/null 2>&1 || true
   [ -x "$NODE_BIN/kube-proxy" ] && "$NODE_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
   kill_containers
   stop containerd
   cleanup_host
   rm -rf "$STATE"
+  [ "$(cat "$OWNER" 2>/dev/null)" != "$STATE" ] || rm -f "$OWNER"
 }
 
 # no_pod_sandboxes: true when the kubelet has stopped every pod.
@@ -200,29 +220,39 @@ cleanup_host() {
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
     rm -f "$m"
   done
-  # The bridge plugin's masquerade chains, for pods whose teardown never ran.
-  local chain
-  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-/ {print $2}'); do
-    iptables -t nat -S POSTROUTING | grep -- "-j $chain" | sed 's/^-A/-D/' | while read -r rule; do
-      # shellcheck disable=SC2086 # a rule is words
-      iptables -t nat $rule 2>/dev/null || true
-    done
-    iptables -t nat -F "$chain" 2>/dev/null || true
-    iptables -t nat -X "$chain" 2>/dev/null || true
+  # The chains and sets of kube-proxy, kube-router, the kubelet and the CNI
+  # plugins: the jumps to them first, then their rules, then them. A machine
+  # has one real node, so every KUBE- and CNI- chain is this node's.
+  # (kube-router's own --cleanup-config crashes where the kernel lacks IPVS.)
+  local table chain
+  for table in filter nat mangle raw; do
+    { iptables -t "$table" -S 2>/dev/null | grep -E '^-A (INPUT|OUTPUT|FORWARD|PREROUTING|POSTROUTING) .*-j (KUBE-|CNI-)' || true; } |
+      sed 's/^-A/-D/' | while read -r rule; do
+        eval iptables -t "$table" $rule 2>/dev/null || true
+      done
+    for chain in $(own_chains "$table"); do iptables -t "$table" -F "$chain" 2>/dev/null || true; done
+    for chain in $(own_chains "$table"); do iptables -t "$table" -X "$chain" 2>/dev/null || true; done
   done
-  iptables -t filter -S 2>/dev/null | grep -E '^-A (FORWARD|CNI-)' | grep -E 'CNI-|cni0' | sed 's/^-A/-D/' | while read -r rule; do
-    # shellcheck disable=SC2086
-    iptables -t filter $rule 2>/dev/null || true
-  done
-  for chain in $(iptables -t filter -S 2>/dev/null | awk '/^-N CNI-/ {print $2}'); do
-    iptables -t filter -F "$chain" 2>/dev/null || true
-    iptables -t filter -X "$chain" 2>/dev/null || true
+  local set
+  for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)'); do
+    ipset destroy "$set" 2>/dev/null || true
   done
   ip link del "$BRIDGE" 2>/dev/null || true
   local veth
   for veth in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^veth'); do
     ip link del "$veth" 2>/dev/null || true
   done
+  # What the kubelet, containerd and the CNI plugins keep in fixed places:
+  # links to the containers' logs, the device-plugin socket, the shims'
+  # sockets, the CNI result cache. Directories go only when they are empty.
+  local link
+  for link in /var/log/containers/*.log; do
+    [ -L "$link" ] && case $(readlink "$link") in "$STATE"/*) rm -f "$link" ;; esac
+  done
+  rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+  rm -f /var/lib/cni/results/real-node-* /var/lib/cni/results/cni-loopback-*
+  rmdir /var/log/containers /var/lib/kubelet/device-plugins /var/lib/kubelet \
+    /var/lib/cni/results /var/lib/cni /run/containerd/s /run/containerd 2>/dev/null || true
   # kubelet's cgroups, in each v1 hierarchy and in the unified one.
   local cg
   for cg in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/unified/kubepods /sys/fs/cgroup/kubepods; do
@@ -231,18 +261,36 @@ cleanup_host() {
   done
 }
 
+# own_chains TABLE: the node's chains in TABLE.
+own_chains() { iptables -t "$1" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'; }
+
 # leftovers prints, one per line, what a stopped node left on this machine.
 leftovers() {
-  pgrep -a -x 'containerd|kubelet|kube-proxy|kube-router|containerd-shim-runc-v2' || true
+  local name
+  for name in containerd kubelet kube-proxy kube-router; do pgrep -a -x "$name" || true; done
+  pgrep -a -f '^/usr/bin/containerd-shim-runc-v2 ' || true
   ip link show "$BRIDGE" >/dev/null 2>&1 && echo "bridge $BRIDGE"
   ls /run/netns/ 2>/dev/null | grep '^cni-' | sed 's/^/netns /' || true
   findmnt -rn -o TARGET | grep -E '/node/(containerd|kubelet)/' | sed 's/^/mount /' || true
   iptables-save 2>/dev/null | grep -E '^:(KUBE-|KUBE-ROUTER|CNI-)' | sed 's/^/iptables chain /' || true
   ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)' | sed 's/^/ipset /' || true
+  local path
+  for path in "$OWNER" /var/log/containers /var/log/pods /var/lib/kubelet /var/lib/cni /run/containerd /opt/containerd; do
+    [ -e "$path" ] && echo "path $path"
+  done
+  return 0
 }
 
 case $cmd in
+operator-flags)
+  # The operator's image flags for the local images.
+  # shellcheck source=images.env
+  . "$ROOT/hack/realnode/images.env"
+  printf '%s\n' "--postgres-image=$POSTGRES_IMAGE" "--redis-image=$REDIS_IMAGE" \
+    "--nginx-image=$NGINX_IMAGE" "--app-image=$APP_IMAGE"
+  ;;
 prepare)
+  STATE=$(mkdir -p "${2:?DIR}/node" && cd "$2/node" && pwd)
   prepare
   ;;
 up)
@@ -261,7 +309,7 @@ leftovers)
   leftovers
   ;;
 *)
-  echo "usage: $0 prepare|up|down|leftovers ..." >&2
+  echo "usage: $0 prepare|up|down|leftovers|operator-flags ..." >&2
   exit 2
   ;;
 esac

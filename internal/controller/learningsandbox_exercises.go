@@ -19,12 +19,16 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"net"
+	"strconv"
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/drift"
@@ -153,7 +157,7 @@ func (r *LearningSandboxReconciler) runChecks(ctx context.Context,
 	target := exercise.Target{}
 	ns := st.Namespace.GetName()
 	for _, c := range st.Components {
-		e := exercise.Endpoint{Address: c.Endpoint(*ns)}
+		e := exercise.Endpoint{Address: r.checkAddress(ctx, c, *ns)}
 		switch c.Type {
 		case sandboxv1.ComponentPostgres:
 			e.User, e.Password, e.Database = stack.PostgresUser, creds[stack.PostgresPasswordKey], stack.PostgresDatabase
@@ -185,6 +189,19 @@ func (r *LearningSandboxReconciler) runChecks(ctx context.Context,
 	}
 	ctrl.LoggerFrom(ctx).V(1).Info("Checked exercises", "passed", passed, "total", len(results))
 	return results
+}
+
+// checkAddress is where a check reaches a component: its Service's cluster
+// IP, which needs no cluster DNS, so that it answers also to an operator run
+// out of cluster on a node's host (`make demo`); the Service's DNS name when
+// the Service has no cluster IP yet.
+func (r *LearningSandboxReconciler) checkAddress(ctx context.Context, c stack.Component, ns string) string {
+	var svc corev1.Service
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: c.Name}, &svc); err == nil &&
+		svc.Spec.ClusterIP != "" && svc.Spec.ClusterIP != corev1.ClusterIPNone {
+		return net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(int(c.Port)))
+	}
+	return c.Endpoint(ns)
 }
 
 // fitExercises makes the status list the stage's exercises, in its order:

@@ -36,8 +36,10 @@ import (
 )
 
 const (
-	postgresPort   = 5432
-	redisPort      = 6379
+	postgresPort = 5432
+	redisPort    = 6379
+	// redisUser is the user that requirepass sets the password of.
+	redisUser      = "default"
 	appPort        = 8080
 	webPort        = 8080 // nginx-unprivileged cannot bind below 1024
 	webServicePort = 80
@@ -459,7 +461,9 @@ func (r *renderer) connectionSecret(components []Component) *corev1ac.SecretAppl
 			put("PGDATABASE", postgresDatabase)
 		case sandboxv1.ComponentRedis:
 			pw := r.creds[RedisPasswordKey]
-			u := url.URL{Scheme: "redis", User: url.UserPassword("", pw), Host: fmt.Sprintf("%s:%d", host, redisPort), Path: "/0"}
+			// The user is Redis's default one, named: redis-cli -u sends an
+			// empty user name as it is, which Redis refuses (WRONGPASS).
+			u := url.URL{Scheme: "redis", User: url.UserPassword(redisUser, pw), Host: fmt.Sprintf("%s:%d", host, redisPort), Path: "/0"}
 			put("REDIS_URL", u.String())
 			put("REDIS_HOST", host)
 			put("REDIS_PORT", fmt.Sprint(redisPort))

@@ -259,7 +259,7 @@ func TestConnectionSecretURLsEscapeCredentials(t *testing.T) {
 	g.Expect(json.Unmarshal(raw, &secret)).To(Succeed())
 	g.Expect(string(secret.Data["DATABASE_URL"])).To(Equal(
 		"postgres://app:p%40ss%2Fw%3Ard@postgres.sandbox-fall26-ada.svc:5432/app?sslmode=disable"))
-	g.Expect(string(secret.Data["REDIS_URL"])).To(Equal("redis://:r%23d@cache.sandbox-fall26-ada.svc:6379/0"))
+	g.Expect(string(secret.Data["REDIS_URL"])).To(Equal("redis://default:r%23d@cache.sandbox-fall26-ada.svc:6379/0"))
 	g.Expect(string(secret.Data["PGPASSWORD"])).To(Equal("p@ss/w:rd"))
 	g.Expect(secret.Data).NotTo(HaveKey("APP_URL"))
 }

@@ -144,7 +144,7 @@ func validateRedisURL(raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return fmt.Errorf("%s must be a URL like redis://:password@host:6379/0", EnvRedisURL)
+		return fmt.Errorf("%s must be a URL like redis://default:password@host:6379/0", EnvRedisURL)
 	}
 	if _, err := redis.ParseURL(raw); err != nil {
 		return fmt.Errorf("%s is invalid: %w", EnvRedisURL, err)
