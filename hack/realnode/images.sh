@@ -193,7 +193,7 @@ nginx_image() {
 }
 
 toolbox_image() {
-  rootfs toolbox postgresql-client-15 redis-tools curl jq netcat-openbsd grep sed coreutils ca-certificates libc-bin
+  rootfs toolbox bash postgresql-client-15 redis-tools curl jq netcat-openbsd grep sed coreutils ca-certificates libc-bin
   local root=$WORK/toolbox
   ln -sf ../lib/postgresql/15/bin/psql "$root/usr/bin/psql"
   # update-alternatives, a maintainer script, would make this link.

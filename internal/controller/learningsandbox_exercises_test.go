@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -28,18 +29,38 @@ type fakeChecker struct {
 
 var fakeChecks = &fakeChecker{pass: map[string]bool{}, checks: map[string]int{}}
 
-func (f *fakeChecker) Check(_ context.Context, target exercise.Target, check sandboxv1.ExerciseCheck) exercise.Result {
+func (f *fakeChecker) Check(ctx context.Context, target exercise.Target, check sandboxv1.ExerciseCheck) exercise.Result {
 	component := stack.CheckedComponent(check)
-	host, _, _ := strings.Cut(target[component].Address, ":")
-	parts := strings.Split(host, ".")
-	key := parts[1] + "/" + component
+	ns := serviceNamespace(ctx, target[component].Address)
+	key := ns + "/" + component
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.checks[parts[1]]++
+	f.checks[ns]++
 	if f.pass[key] {
 		return exercise.Result{Passed: true}
 	}
 	return exercise.Result{Message: component + " says no"}
+}
+
+// serviceNamespace is the namespace of the Service that a check's address
+// names: by its cluster IP (what the operator uses), or by its DNS name
+// (name.namespace.svc) while the Service has none.
+func serviceNamespace(ctx context.Context, address string) string {
+	host, _, _ := net.SplitHostPort(address)
+	if net.ParseIP(host) == nil {
+		parts := strings.Split(host, ".")
+		return parts[1]
+	}
+	var services corev1.ServiceList
+	if err := k8sClient.List(ctx, &services); err != nil {
+		return ""
+	}
+	for _, svc := range services.Items {
+		if svc.Spec.ClusterIP == host {
+			return svc.Namespace
+		}
+	}
+	return ""
 }
 
 func (f *fakeChecker) set(ns, component string, pass bool) {

@@ -116,9 +116,7 @@ func ResolveBudget(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStage,
 // refuse its pods or claims, and the sandbox would wait with no word of why.
 // Every replica counts with its limits, and so does one more pod of the
 // largest Deployment, which a rolling update starts before it stops the old
-// one, and one pod of the learner's own at the LimitRange's default (a shell
-// with psql and curl: the README's walkthrough). The replicas are those of
-// the running stack, also while suspended.
+// one. The replicas are those of the running stack, also while suspended.
 func checkFits(components []Component, b sandboxv1.Budget) error {
 	var cpu, memory, storage, surgeCPU, surgeMemory resource.Quantity
 	var pods, surge int64
@@ -148,10 +146,8 @@ func checkFits(components []Component, b sandboxv1.Budget) error {
 	}
 	cpu.Add(surgeCPU)
 	memory.Add(surgeMemory)
-	cpu.Add(resource.MustParse(defaultContainerCPU))
-	memory.Add(resource.MustParse(defaultContainerMemory))
-	pods += surge + 1
-	const rollout = "the limits of every replica, of one more pod while a Deployment rolls out, and of one pod of the learner's own"
+	pods += surge
+	const rollout = "the limits of every replica, and of one more pod while a Deployment rolls out"
 	for _, f := range []struct {
 		name, what  string
 		need, allow *resource.Quantity
@@ -159,7 +155,7 @@ func checkFits(components []Component, b sandboxv1.Budget) error {
 		{"cpu", rollout, &cpu, b.CPU},
 		{"memory", rollout, &memory, b.Memory},
 		{"storage", "the Postgres data volume", &storage, b.Storage},
-		{"pods", "every replica, one more while a Deployment rolls out, and one of the learner's own", resource.NewQuantity(pods, resource.DecimalSI), podsQuantity(b.Pods)},
+		{"pods", "every replica, and one more while a Deployment rolls out", resource.NewQuantity(pods, resource.DecimalSI), podsQuantity(b.Pods)},
 	} {
 		if f.allow != nil && f.need.Cmp(*f.allow) > 0 {
 			return &BudgetError{Reason: fmt.Sprintf("the stack needs %s %s (%s) but budget.%s is %s: "+
