@@ -49,26 +49,31 @@ wait_for() {
   done
 }
 
-# start NAME COMMAND...: runs COMMAND in the background, its own session,
-# logging to $STATE/NAME.log, unless it already runs.
+# start NAME COMMAND...: runs COMMAND in the background, in a session of its
+# own, logging to $STATE/NAME.log, unless it already runs. The pid file is
+# written by the process itself (setsid may fork), and names its session.
 start() {
   local name=$1; shift
-  if [ -f "$STATE/$name.pid" ] && kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null; then
+  local pidfile=$STATE/$name.pid
+  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     return 0
   fi
-  setsid "$@" >"$STATE/$name.log" 2>&1 </dev/null &
-  echo $! >"$STATE/$name.pid"
+  rm -f "$pidfile"
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >"$STATE/$name.log" 2>&1 </dev/null &
+  wait_for 10 "$name to start" test -s "$pidfile"
 }
 
-# stop NAME: stops what start NAME started.
+# stop NAME: stops what start NAME started, and what that started (its
+# process group: volumes.sh's kubectl, for one).
 stop() {
   local pidfile=$STATE/$1.pid pid
-  [ -f "$pidfile" ] || return 0
+  [ -s "$pidfile" ] || { rm -f "$pidfile"; return 0; }
   pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
     for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
+    kill -9 -- "-$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
 }

@@ -99,6 +99,10 @@ func TestALearnersSession(t *testing.T) {
 	out, err := ada.kubectl("get", "configmap", stack.ProgressConfigMapName, "-o", "jsonpath={.data."+stack.ProgressSummaryKey+"}")
 	g.Expect(err).NotTo(HaveOccurred(), out)
 	g.Expect(out).To(Equal("4/4"))
+	// Undoing one takes it back.
+	ada.must(g, `psql -v ON_ERROR_STOP=1 -c 'DROP VIEW open_todos'`)
+	at = requestCheck(g, name)
+	g.Eventually(progress(name, at), time.Minute, poll).Should(Equal("3/4"))
 
 	// Suspend scales the stack to zero; resume brings the same data back.
 	update(g, name, func(sb *sandboxv1.LearningSandbox) { sb.Spec.Suspend = true })
