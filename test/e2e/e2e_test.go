@@ -32,13 +32,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
+	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
 )
 
 const (
@@ -86,15 +86,7 @@ func createSandbox(t *testing.T, g Gomega, name, stage string) *sandboxv1.Learni
 
 // waitReady waits until the sandbox is Ready for its current generation.
 func waitReady(g Gomega, name string) *sandboxv1.LearningSandbox {
-	sb := &sandboxv1.LearningSandbox{}
-	g.Eventually(func(g Gomega) {
-		g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Name: name}, sb)).To(Succeed())
-		ready := apimeta.FindStatusCondition(sb.Status.Conditions, sandboxv1.ReadyCondition)
-		g.Expect(ready).NotTo(BeNil())
-		g.Expect(ready.Status).To(Equal(metav1.ConditionTrue), ready.Message)
-		g.Expect(ready.ObservedGeneration).To(Equal(sb.Generation))
-	}, readyTimeout, poll).Should(Succeed())
-	return sb
+	return cluster.WaitReady(g, k8sClient, name, readyTimeout, poll)
 }
 
 func namespaceOf(name string) string { return stack.DefaultNamespacePrefix + name }

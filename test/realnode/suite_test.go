@@ -34,8 +34,6 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -162,15 +160,7 @@ func newSandbox(t *testing.T, g Gomega, sb *sandboxv1.LearningSandbox) {
 
 // waitReady waits until the sandbox is Ready for its current generation.
 func waitReady(g Gomega, name string) *sandboxv1.LearningSandbox {
-	sb := &sandboxv1.LearningSandbox{}
-	g.Eventually(func(g Gomega) {
-		g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Name: name}, sb)).To(Succeed())
-		ready := apimeta.FindStatusCondition(sb.Status.Conditions, sandboxv1.ReadyCondition)
-		g.Expect(ready).NotTo(BeNil())
-		g.Expect(ready.Status).To(Equal(metav1.ConditionTrue), ready.Message)
-		g.Expect(ready.ObservedGeneration).To(Equal(sb.Generation))
-	}, readyTimeout, poll).Should(Succeed())
-	return sb
+	return cluster.WaitReady(g, k8sClient, name, readyTimeout, poll)
 }
 
 // update changes a sandbox's spec, as an instructor's kubectl edit would.
