@@ -163,10 +163,15 @@ func TestExercisesAreCheckedWhileReady(t *testing.T) {
 	}).Should(Succeed())
 
 	// A learner's edit of the progress ConfigMap is undone, and the status stays the operator's.
-	cm := &corev1.ConfigMap{}
-	g.Expect(k8sClient.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: stack.ProgressConfigMapName}, cm)).To(Succeed())
-	cm.Data[stack.ProgressSummaryKey] = "3/3"
-	g.Expect(k8sClient.Update(t.Context(), cm)).To(Succeed())
+	// (As kubectl edit does, the edit is made again on a conflict.)
+	g.Eventually(func() error {
+		cm := &corev1.ConfigMap{}
+		if err := k8sClient.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: stack.ProgressConfigMapName}, cm); err != nil {
+			return err
+		}
+		cm.Data[stack.ProgressSummaryKey] = "3/3"
+		return k8sClient.Update(t.Context(), cm)
+	}).Should(Succeed())
 	g.Eventually(func(g Gomega) { g.Expect(progressSummary(g, ns)).To(Equal("2/3")) }).Should(Succeed())
 	g.Expect(getSandbox(g, sb.Name).Status.ExercisesDone).To(Equal("2/3"))
 
