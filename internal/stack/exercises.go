@@ -38,6 +38,12 @@ const (
 	ProgressKey = "progress.txt"
 	// ProgressSummaryKey holds "<passed>/<total>".
 	ProgressSummaryKey = "summary"
+	// ProgressStageKey, ProgressLearnerKey and ProgressExpiresKey hold the
+	// sandbox's stage, learner and, with a ttl, when it deletes itself
+	// (RFC 3339): a learner cannot read the cluster-scoped sandbox itself.
+	ProgressStageKey   = "stage"
+	ProgressLearnerKey = "learner"
+	ProgressExpiresKey = "expiresAt"
 )
 
 // CheckedComponent is the name of the component a check talks to.
@@ -100,10 +106,21 @@ func ProgressConfigMap(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapSt
 	summary := fmt.Sprintf("%d/%d", passed, len(stage.Spec.Exercises))
 	header := fmt.Sprintf("Stage %s: %s exercises passed. Checked every %s; "+
 		"this ConfigMap is a copy for you: editing it changes nothing.\n\n", stage.Name, summary, CheckInterval(stage))
+	data := map[string]string{
+		ProgressKey:        header + b.String(),
+		ProgressSummaryKey: summary,
+		ProgressStageKey:   stage.Name,
+		ProgressLearnerKey: sb.Spec.Learner.Name,
+	}
+	// As the sandbox's status.expiresAt is computed, so that it is known at
+	// the first render.
+	if sb.Spec.TTL != nil && !sb.CreationTimestamp.IsZero() {
+		data[ProgressExpiresKey] = sb.CreationTimestamp.Add(sb.Spec.TTL.Duration).UTC().Format(time.RFC3339)
+	}
 	return corev1ac.ConfigMap(ProgressConfigMapName, r.namespace).
 		WithLabels(r.labels("")).
 		WithOwnerReferences(OwnerReference(sb)).
-		WithData(map[string]string{ProgressKey: header + b.String(), ProgressSummaryKey: summary})
+		WithData(data)
 }
 
 // NotCheckedYet is the message of an exercise that has no result yet.

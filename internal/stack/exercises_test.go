@@ -50,3 +50,23 @@ func TestProgressConfigMapShowsEachResult(t *testing.T) {
 	g.Expect(text).To(ContainSubstring("(index)\n   not passed: no index on todos(title)\n"))
 	g.Expect(text).To(ContainSubstring("(view)\n   not checked yet\n"))
 }
+
+// TestProgressConfigMapSaysWhenTheSandboxExpires: a learner, who may not
+// read the sandbox, reads its stage, learner and expiry (as status.expiresAt
+// is computed: creation + ttl) in their namespace.
+func TestProgressConfigMapSaysWhenTheSandboxExpires(t *testing.T) {
+	g := NewWithT(t)
+	stage := stageOf(sandboxv1.Component{Name: "postgres", Type: sandboxv1.ComponentPostgres})
+	stage.Name = "databases"
+	stage.Spec.Exercises = []sandboxv1.Exercise{{Name: "table", Title: "A table"}}
+	sb := testSandbox("databases")
+	sb.CreationTimestamp = metav1.NewTime(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
+
+	data := ProgressConfigMap(sb, stage, Settings{}).Data
+	g.Expect(data).To(HaveKeyWithValue(ProgressStageKey, "databases"))
+	g.Expect(data).To(HaveKeyWithValue(ProgressLearnerKey, sb.Spec.Learner.Name))
+	g.Expect(data).NotTo(HaveKey(ProgressExpiresKey), "without a ttl it never expires")
+
+	sb.Spec.TTL = &metav1.Duration{Duration: 72 * time.Hour}
+	g.Expect(ProgressConfigMap(sb, stage, Settings{}).Data).To(HaveKeyWithValue(ProgressExpiresKey, "2026-12-05T10:00:00Z"))
+}
