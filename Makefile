@@ -90,7 +90,7 @@ test-real: manifests generate fmt vet controlplane realnode ## Run the e2e tests
 # DEMO_REAL_NODE=0 runs the demo on KWOK's fake nodes only (hack/demo.sh).
 DEMO_REAL_NODE ?= 1
 .PHONY: demo
-demo: manifests generate build controlplane $(if $(filter 1,$(DEMO_REAL_NODE)),realnode) ## Run the operator end to end on the local cluster, its sample sandboxes really running on the real node.
+demo: manifests generate build plugin controlplane $(if $(filter 1,$(DEMO_REAL_NODE)),realnode) ## Run the operator end to end on the local cluster, its sample sandboxes really running on the real node.
 	@DEMO_REAL_NODE=$(DEMO_REAL_NODE) bash hack/demo.sh up
 
 .PHONY: demo-down
@@ -118,6 +118,22 @@ include hack/kube-score.mk
 .PHONY: build
 build: manifests generate fmt vet ## Build manager binary.
 	go build -o bin/manager cmd/main.go
+
+.PHONY: plugin
+plugin: ## Build the kubectl plugin into bin/kubectl-sandbox (then: export PATH=$$PWD/bin:$$PATH; kubectl sandbox --help).
+	go build -o bin/kubectl-sandbox ./cmd/kubectl-sandbox
+
+# The archives that .krew.yaml (the krew manifest's template) names, for a release.
+PLUGIN_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+.PHONY: plugin-dist
+plugin-dist: ## Build the kubectl plugin's release archives into bin/plugin-dist/ (kubectl-sandbox_<os>_<arch>.tar.gz and their sha256).
+	@rm -rf bin/plugin-dist && mkdir -p bin/plugin-dist
+	@for p in $(PLUGIN_PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; d=bin/plugin-dist/$${os}_$${arch}; \
+	  echo "kubectl-sandbox for $$os/$$arch"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags=-s -o $$d/kubectl-sandbox ./cmd/kubectl-sandbox || exit 1; \
+	  tar -C $$d -czf bin/plugin-dist/kubectl-sandbox_$${os}_$${arch}.tar.gz kubectl-sandbox && rm -rf $$d; \
+	done
+	@cd bin/plugin-dist && sha256sum *.tar.gz | tee SHA256SUMS
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the operator from your host against the current kubeconfig's cluster.

@@ -102,11 +102,13 @@ The cluster and the operator keep running. To use them:
   export KUBECONFIG=$KUBECONFIG
   alias kubectl=$KUBECTL   # the kubectl ${K8S_VERSION} that the toolchain built
   kubectl get learningcohorts,learningsandboxes,roadmapstages
-  kubectl get secret spring27-roster -n default -o jsonpath='{.data.roster\.csv}' | base64 -d
+  export PATH=$PWD/bin:\$PATH; kubectl sandbox status -c fall26   # the kubectl plugin, bin/kubectl-sandbox
+  kubectl get secret fall26-roster -n default -o jsonpath='{.data.roster\.csv}' | base64 -d
   kubectl describe learningsandbox fall26-ada
   # Ada's session (README, "A learner's session"):
-  kubectl get secret learner-kubeconfig -n sandbox-fall26-ada -o jsonpath='{.data.kubeconfig}' | base64 -d > ada.kubeconfig
-  kubectl --kubeconfig ada.kubeconfig apply -f config/samples/learner-toolbox.yaml
+  kubectl sandbox kubeconfigs -c fall26 -d kubeconfigs
+  kubectl sandbox status --kubeconfig kubeconfigs/ada.kubeconfig   # a plugin's flags come after its name
+  kubectl --kubeconfig kubeconfigs/ada.kubeconfig apply -f config/samples/learner-toolbox.yaml
   tail -f $LOG   # the operator's log
 To stop everything and remove what the demo made:
   make demo-down

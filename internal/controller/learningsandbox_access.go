@@ -37,10 +37,9 @@ import (
 )
 
 const (
-	// KubeconfigSecretName holds the learner's kubeconfig in their namespace.
-	KubeconfigSecretName = "learner-kubeconfig"
-	// KubeconfigKey is the key of the kubeconfig in that Secret.
-	KubeconfigKey = "kubeconfig"
+	// KubeconfigSecretName and KubeconfigKey: see the stack package.
+	KubeconfigSecretName = stack.KubeconfigSecretName
+	KubeconfigKey        = stack.KubeconfigKey
 	// tokenIssuedAnnotation and tokenExpiresAnnotation on the Secret say, by
 	// the operator's clock, when its token was issued and when it expires, so
 	// that the operator knows when to refresh it without reading the token.

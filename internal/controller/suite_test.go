@@ -17,9 +17,7 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,10 +29,8 @@ import (
 	"go.uber.org/zap/zapcore"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -47,6 +43,7 @@ import (
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
+	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
 )
 
 // The suite runs one real kube-apiserver and etcd (envtest) and one manager
@@ -168,7 +165,7 @@ func installRBAC(ctx context.Context) error {
 		filepath.Join("..", "..", "config", "learner", "no_long_lived_tokens.yaml"),
 		filepath.Join("..", "..", "config", "learner", "no_external_ips.yaml"),
 	} {
-		if err := createFromFile(ctx, path); err != nil {
+		if err := cluster.CreateFromFile(ctx, k8sClient, path); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -177,30 +174,6 @@ func installRBAC(ctx context.Context) error {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "manager-role"},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: operatorUser}},
 	})
-}
-
-// createFromFile creates every object of a YAML file of one or more documents.
-func createFromFile(ctx context.Context, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = f.Close() }()
-	decoder := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		if err := decoder.Decode(&obj.Object); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		if len(obj.Object) == 0 {
-			continue
-		}
-		if err := k8sClient.Create(ctx, obj); err != nil {
-			return err
-		}
-	}
 }
 
 // builtAssets is the directory of the envtest binaries under bin/k8s, or "".

@@ -40,6 +40,10 @@ const (
 	CredentialsSecretName = "sandbox-credentials"
 	// ConnectionSecretName holds everything a learner needs to connect.
 	ConnectionSecretName = "sandbox-connection"
+	// KubeconfigSecretName holds the learner's kubeconfig in their namespace,
+	// under KubeconfigKey.
+	KubeconfigSecretName = "learner-kubeconfig"
+	KubeconfigKey        = "kubeconfig"
 )
 
 // Keys of the credentials Secret.

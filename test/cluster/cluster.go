@@ -89,6 +89,29 @@ func (c *Cluster) BuildOperator() (string, error) {
 	return manager, nil
 }
 
+// BuildPlugin builds the kubectl plugin into the work directory's plugins/,
+// as make plugin builds bin/kubectl-sandbox, for Sandbox to run.
+func (c *Cluster) BuildPlugin() error {
+	build := exec.Command("go", "build", "-o", filepath.Join(c.WorkDir, "plugins", "kubectl-sandbox"), "./cmd/kubectl-sandbox")
+	build.Dir = c.Root
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the kubectl plugin: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// Sandbox runs `kubectl sandbox ARGS` as a user does: the toolchain's
+// kubectl, which finds the plugin on PATH, with KUBECONFIG and stdin.
+func (c *Cluster) Sandbox(kubeconfig, stdin string, args ...string) (stdout, stderr string, err error) {
+	cmd := exec.Command(c.Kubectl, append([]string{"sandbox"}, args...)...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig,
+		"PATH="+filepath.Join(c.WorkDir, "plugins")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr, cmd.Stdin = &out, &errOut, strings.NewReader(stdin)
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
 // Run runs the toolchain's kubectl against the cluster as its admin and
 // returns what it printed.
 func (c *Cluster) Run(args ...string) (string, error) {

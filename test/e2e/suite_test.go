@@ -93,6 +93,9 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
+	if err := local.BuildPlugin(); err != nil {
+		return fail(err)
+	}
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {

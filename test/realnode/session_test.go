@@ -99,6 +99,17 @@ func TestALearnersSession(t *testing.T) {
 	out, err := ada.kubectl("get", "configmap", stack.ProgressConfigMapName, "-o", "jsonpath={.data."+stack.ProgressSummaryKey+"}")
 	g.Expect(err).NotTo(HaveOccurred(), out)
 	g.Expect(out).To(Equal("4/4"))
+	// And with the kubectl plugin: their own line, and psql and redis-cli on
+	// this machine, through a port-forward to the real node's pods.
+	out, errOut, err := local.Sandbox(ada.kubeconfig, "", "status")
+	g.Expect(err).NotTo(HaveOccurred(), errOut)
+	g.Expect(out).To(MatchRegexp(`(?m)^real-ada\s+real-ada\s+databases\s+Ready\s+4/4\s+4/4\s+never\s*$`))
+	out, errOut, err = local.Sandbox(ada.kubeconfig, "", "psql", "--", "-Atc", "SELECT body FROM notes")
+	g.Expect(err).NotTo(HaveOccurred(), errOut)
+	g.Expect(out).To(Equal("my first note\n"))
+	out, errOut, err = local.Sandbox(ada.kubeconfig, "", "redis-cli", "--", "GET", "practice:hello")
+	g.Expect(err).NotTo(HaveOccurred(), errOut)
+	g.Expect(out).To(Equal("world\n"))
 	// Undoing one takes it back.
 	ada.must(g, `psql -v ON_ERROR_STOP=1 -c 'DROP VIEW open_todos'`)
 	at = requestCheck(g, name)

@@ -104,6 +104,9 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
+	if err := local.BuildPlugin(); err != nil {
+		return fail(err)
+	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", local.Kubeconfig)
 	if err != nil {
 		return fail(err)
