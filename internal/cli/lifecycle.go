@@ -115,9 +115,7 @@ func (l *lifecycleOptions) run(ctx context.Context, args []string) error {
 	if err := l.waitFor(ctx, t, l.action.done, l.timeout, done); err != nil {
 		return err
 	}
-	if t.cohort == nil {
-		printf(l.Out, "%s: %s\n", l.describe(t), l.action.done)
-	}
+	printf(l.Out, "%s: %s\n", l.describe(t), l.action.done)
 	return nil
 }
 

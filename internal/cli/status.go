@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -75,6 +76,7 @@ func (s *statusOptions) run(ctx context.Context, args []string) error {
 	var (
 		sandboxes []sandboxv1.LearningSandbox
 		cohort    *sandboxv1.LearningCohort
+		one       bool // a sandbox named, or the context namespace's
 		list      []client.ListOption
 	)
 	switch {
@@ -83,7 +85,7 @@ func (s *statusOptions) run(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		sandboxes, cohort = t.sandboxes, t.cohort
+		sandboxes, cohort, one = t.sandboxes, t.cohort, t.cohort == nil
 	default:
 		ns, err := s.Namespace()
 		if err != nil {
@@ -106,12 +108,12 @@ func (s *statusOptions) run(ctx context.Context, args []string) error {
 			}
 			return explain(err, "get", "learningsandboxes", "learningsandbox-viewer-role")
 		}
-		sandboxes = []sandboxv1.LearningSandbox{*sb}
+		sandboxes, one = []sandboxv1.LearningSandbox{*sb}, true
 	}
 	switch {
 	case cohort != nil:
 		list = append(list, client.MatchingLabels{sandboxv1.CohortLabel: cohort.Name})
-	case len(sandboxes) == 1:
+	case one:
 		list = append(list, client.MatchingFieldsSelector{Selector: fields.OneTermEqualSelector("metadata.name", sandboxes[0].Name)})
 	}
 
@@ -121,6 +123,10 @@ func (s *statusOptions) run(ctx context.Context, args []string) error {
 	rows := make([]row, 0, len(sandboxes))
 	for i := range sandboxes {
 		rows = append(rows, sandboxRow(&sandboxes[i], s.Now()))
+	}
+	if len(rows) == 0 && cohort == nil && !s.watch {
+		printLine(s.ErrOut, "No sandboxes found.")
+		return nil
 	}
 	if err := printRows(s.Out, rows, true); err != nil {
 		return err
@@ -257,6 +263,11 @@ func cohortSummary(c *sandboxv1.LearningCohort) string {
 		st.Learners, learners, st.ReadySandboxes, st.SuspendedSandboxes, st.FailedSandboxes)
 	if len(st.Exercises) > 0 {
 		line += fmt.Sprintf(", %d passed every exercise", st.LearnersCompleted)
+	}
+	// Not Ready for a reason of its own: Scheduled (startsAt), RollingOut, Ended, ...
+	if ready := apimeta.FindStatusCondition(st.Conditions, sandboxv1.ReadyCondition); ready != nil &&
+		ready.Status != metav1.ConditionTrue && ready.Message != "" {
+		line += "; " + ready.Message
 	}
 	return line
 }

@@ -156,7 +156,7 @@ func (r *renderer) redis(c Component) []Object {
 // nginx is a reverse proxy in front of the stage's App, or a static welcome
 // page when the stage has none.
 func (r *renderer) nginx(c Component, all []Component) []Object {
-	conf := NginxConfig(upstreamOf(all))
+	conf := NginxConfig(c.Name, upstreamOf(all))
 	data := map[string]string{"nginx.conf": conf}
 	cm := corev1ac.ConfigMap(c.Name, r.namespace).
 		WithLabels(r.labels(c.Name)).
@@ -167,6 +167,8 @@ func (r *renderer) nginx(c Component, all []Component) []Object {
 		WithVolumeMounts(
 			corev1ac.VolumeMount().WithName("config").WithMountPath("/etc/nginx/nginx.conf").WithSubPath("nginx.conf").WithReadOnly(true),
 			corev1ac.VolumeMount().WithName(tmpVolume).WithMountPath(tmpPath),
+			// No subPath: the kubelet updates the files as the learner edits the ConfigMap.
+			corev1ac.VolumeMount().WithName("site").WithMountPath(siteDir).WithReadOnly(true),
 		).
 		WithReadinessProbe(corev1ac.Probe().
 			WithHTTPGet(corev1ac.HTTPGetAction().WithPath("/healthz").WithPort(intstr.FromInt32(webPort))).
@@ -174,6 +176,8 @@ func (r *renderer) nginx(c Component, all []Component) []Object {
 	pod := r.podSpec(nginxUID, nginxUID, ctr).WithVolumes(
 		corev1ac.Volume().WithName("config").WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(c.Name)),
 		corev1ac.Volume().WithName("tmp").WithEmptyDir(emptyDir(nginxScratch)),
+		corev1ac.Volume().WithName("site").WithConfigMap(corev1ac.ConfigMapVolumeSource().
+			WithName(SiteConfigMapName(c.Name)).WithOptional(true)),
 	)
 	annotations := map[string]string{configHashAnnotation: hash(map[string][]byte{"nginx.conf": []byte(conf)})}
 	return []Object{

@@ -22,9 +22,11 @@ import (
 
 // NginxConfig is the whole nginx.conf of an Nginx component. With an upstream
 // (host:port of the App) it is a reverse proxy; without, it serves a welcome
-// page. It runs as a non-root user on a read-only /etc/nginx: everything it
+// page. Either way /site/ serves the learner's own pages: the keys of the
+// ConfigMap SiteConfigMapName(component) in their namespace, once they make it.
+// It runs as a non-root user on a read-only /etc/nginx: everything it
 // writes goes to /tmp, and it listens on an unprivileged port.
-func NginxConfig(upstream string) string {
+func NginxConfig(component, upstream string) string {
 	var site string
 	if upstream != "" {
 		site = fmt.Sprintf(`        location / {
@@ -41,7 +43,7 @@ func NginxConfig(upstream string) string {
 	} else {
 		site = `        location / {
             default_type text/plain;
-            return 200 "Welcome to your learning sandbox. This Nginx is yours to configure.\n";
+            return 200 "Welcome to your learning sandbox. Publish pages of your own: each key of a ConfigMap named SITECONFIGMAP in your namespace is a file under /site/.\n";
         }
 `
 	}
@@ -77,9 +79,34 @@ http {
             return 200 "ok\n";
         }
 
-SITE    }
+SITE
+        location /site/ {
+            alias SITEDIR/;
+            index index.html;
+            types {
+                text/html html htm;
+                text/css css;
+                text/plain txt;
+                application/javascript js;
+                application/json json;
+            }
+        }
+    }
 }
 `
 	conf = strings.ReplaceAll(conf, "WEBPORT", fmt.Sprint(webPort))
-	return strings.Replace(conf, "SITE", site, 1)
+	conf = strings.ReplaceAll(conf, "SITEDIR", siteDir)
+	site = strings.ReplaceAll(site, "SITECONFIGMAP", SiteConfigMapName(component))
+	return strings.Replace(conf, "SITE\n", site, 1)
+}
+
+// siteDir is where an Nginx component's pods mount the learner's pages.
+const siteDir = "/etc/nginx/site"
+
+// SiteConfigMapName is the ConfigMap whose keys an Nginx component serves
+// under /site/: the learner makes it, the operator only mounts it (optional,
+// so that the pods start without it, and the kubelet adds the files when it
+// appears).
+func SiteConfigMapName(component string) string {
+	return component + "-site"
 }

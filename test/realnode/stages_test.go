@@ -20,9 +20,11 @@ package realnode
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -71,6 +73,14 @@ func TestEveryStageRunsOnTheRealNode(t *testing.T) {
 						g.Expect(c.RestartCount).To(BeZero(), "%s/%s %s never restarted", pod.Namespace, pod.Name, c.Name)
 					}
 				}
+			}
+			// No exercise passes before the learner has done it: each one
+			// is checked, and none is passed on a fresh stack.
+			for _, stage := range batch {
+				name := "real-" + stage.Name
+				at := requestCheck(g, name)
+				g.Eventually(progress(name, at), time.Minute, poll).Should(
+					Equal(fmt.Sprintf("0/%d", len(stage.Spec.Exercises))), "%s on a fresh stack", name)
 			}
 		})
 	}
