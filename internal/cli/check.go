@@ -18,13 +18,11 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/printers"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -80,18 +78,9 @@ func (k *checkOptions) run(ctx context.Context, args []string) error {
 	}
 
 	at := k.Now().UTC().Format(time.RFC3339Nano)
-	body, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"annotations": map[string]string{sandboxv1.CheckRequestedAtAnnotation: at}}})
-	if err != nil {
+	if err := t.patch(ctx, c, map[string]any{"metadata": map[string]any{
+		"annotations": map[string]string{sandboxv1.CheckRequestedAtAnnotation: at}}}); err != nil {
 		return err
-	}
-	var obj client.Object = &t.sandboxes[0]
-	resource, role := "learningsandboxes", "learningsandbox-editor-role"
-	if t.cohort != nil {
-		obj, resource, role = t.cohort, "learningcohorts", "learningcohort-editor-role"
-	}
-	if err := c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, body)); err != nil {
-		return explain(err, "patch", resource, role)
 	}
 	if err := k.waitFor(ctx, t, "checked", k.timeout, func(sb *sandboxv1.LearningSandbox) bool {
 		return sb.Status.LastHandledCheckAt == at

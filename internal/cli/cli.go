@@ -22,12 +22,15 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -189,23 +192,49 @@ func (o *Options) resolve(ctx context.Context, args []string, cohort string) (*t
 func cohortTarget(ctx context.Context, c client.Client, name string) (*target, error) {
 	cohort := &sandboxv1.LearningCohort{}
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, cohort); err != nil {
-		if isNotFound(err) {
+		if apierrors.IsNotFound(err) {
 			return nil, notFound(ctx, c, "cohort", name, &sandboxv1.LearningCohortList{})
 		}
 		return nil, explain(err, "get", "learningcohorts", "learningcohort-viewer-role")
 	}
+	sandboxes, err := cohortSandboxes(ctx, c, name)
+	if err != nil {
+		return nil, err
+	}
+	return &target{cohort: cohort, sandboxes: sandboxes}, nil
+}
+
+// cohortSandboxes lists the sandboxes of a cohort, in one call.
+func cohortSandboxes(ctx context.Context, c client.Client, cohort string) ([]sandboxv1.LearningSandbox, error) {
 	list := &sandboxv1.LearningSandboxList{}
-	if err := c.List(ctx, list, client.MatchingLabels{sandboxv1.CohortLabel: name}); err != nil {
+	if err := c.List(ctx, list, client.MatchingLabels{sandboxv1.CohortLabel: cohort}); err != nil {
 		return nil, explain(err, "list", "learningsandboxes", "learningsandbox-viewer-role")
 	}
-	return &target{cohort: cohort, sandboxes: list.Items}, nil
+	return list.Items, nil
+}
+
+// patch merge-patches what the target names: the cohort, or its one sandbox.
+func (t *target) patch(ctx context.Context, c client.Client, patch map[string]any) error {
+	body, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	var obj client.Object = &t.sandboxes[0]
+	resource, role := "learningsandboxes", "learningsandbox-editor-role"
+	if t.cohort != nil {
+		obj, resource, role = t.cohort, "learningcohorts", "learningcohort-editor-role"
+	}
+	if err := c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, body)); err != nil {
+		return explain(err, "patch", resource, role)
+	}
+	return nil
 }
 
 // getSandbox gets a sandbox by name; an unknown name lists close ones.
 func getSandbox(ctx context.Context, c client.Client, name string) (*sandboxv1.LearningSandbox, error) {
 	sb := &sandboxv1.LearningSandbox{}
 	if err := c.Get(ctx, client.ObjectKey{Name: name}, sb); err != nil {
-		if isNotFound(err) {
+		if apierrors.IsNotFound(err) {
 			return nil, notFound(ctx, c, "sandbox", name, &sandboxv1.LearningSandboxList{})
 		}
 		return nil, explain(err, "get", "learningsandboxes", "learningsandbox-viewer-role")

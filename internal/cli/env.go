@@ -24,6 +24,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
@@ -72,7 +73,7 @@ func (o *Options) connection(ctx context.Context, args []string) (map[string][]b
 	}
 	secret := &corev1.Secret{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: secretName}, secret); err != nil {
-		if isNotFound(err) {
+		if apierrors.IsNotFound(err) {
 			return nil, "", fmt.Errorf("no connection Secret %s in %s yet: the sandbox is not provisioned (kubectl sandbox status says why)", secretName, ns)
 		}
 		return nil, "", explain(err, "get", "secrets in "+ns, "learning-sandbox-learner")
@@ -109,7 +110,7 @@ func (o *Options) sandboxNamespace(ctx context.Context, args []string) (string, 
 			secret = stack.ConnectionSecretName
 		}
 		return sb.Status.Namespace, secret, nil
-	case isForbidden(err) && isSandbox && own == args[0]:
+	case apierrors.IsForbidden(err) && isSandbox && own == args[0]:
 		return ctxNS, stack.ConnectionSecretName, nil
 	default:
 		return "", "", err

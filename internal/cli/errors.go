@@ -28,13 +28,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-func isNotFound(err error) bool  { return apierrors.IsNotFound(err) }
-func isForbidden(err error) bool { return apierrors.IsForbidden(err) }
-
 // explain turns a refusal of the API server into what to do about it: a
 // forbidden call says which ClusterRole grants it.
 func explain(err error, verb, resource, role string) error {
-	if isForbidden(err) {
+	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("you may not %s %s: that needs the %s ClusterRole (or more), bound to you by a cluster admin: %w",
 			verb, resource, role, err)
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
@@ -75,7 +76,7 @@ func (k *kubeconfigsOptions) run(ctx context.Context) error {
 	if err := c.List(ctx, secrets,
 		client.MatchingLabels{stack.ManagedByLabel: stack.ManagedBy},
 		client.MatchingFields{"metadata.name": stack.KubeconfigSecretName}); err != nil {
-		if isForbidden(err) {
+		if apierrors.IsForbidden(err) {
 			return fmt.Errorf("you may not list Secrets in every namespace, which kubeconfigs needs to read the learners' "+
 				"kubeconfigs (an instructor's or cluster admin's right, never a learner's): %w", err)
 		}

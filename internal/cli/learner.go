@@ -25,15 +25,14 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
-
-var secretGVK = schema.GroupVersionKind{Version: "v1", Kind: "Secret"}
 
 // learner prints a learner's own sandbox as their namespace shows it: a
 // learner may not read the cluster-scoped LearningSandbox, so the line is
@@ -87,7 +86,7 @@ func learnerRow(ctx context.Context, c client.Client, ns, name string, now time.
 			t := metav1.NewTime(at)
 			r.Expires = expires(&t, now)
 		}
-	case !isNotFound(err):
+	case !apierrors.IsNotFound(err):
 		return r, explain(err, "get", "configmaps in "+ns, "learning-sandbox-learner")
 	}
 	comps, err := namespaceComponents(ctx, c, ns)
@@ -137,20 +136,13 @@ func namespaceComponents(ctx context.Context, c client.Client, ns string) ([]wor
 	}
 	var out []workload
 	for _, d := range deployments.Items {
-		out = append(out, workload{d.Labels[sandboxv1.ComponentLabel], replicas(d.Spec.Replicas), d.Status.ReadyReplicas})
+		out = append(out, workload{d.Labels[sandboxv1.ComponentLabel], ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas})
 	}
 	for _, s := range sets.Items {
-		out = append(out, workload{s.Labels[sandboxv1.ComponentLabel], replicas(s.Spec.Replicas), s.Status.ReadyReplicas})
+		out = append(out, workload{s.Labels[sandboxv1.ComponentLabel], ptr.Deref(s.Spec.Replicas, 1), s.Status.ReadyReplicas})
 	}
 	slices.SortFunc(out, func(a, b workload) int { return strings.Compare(a.name, b.name) })
 	return out, nil
-}
-
-func replicas(r *int32) int32 {
-	if r == nil {
-		return 1
-	}
-	return *r
 }
 
 // firstWaiting says what the first component that is not ready waits for:

@@ -19,14 +19,12 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
@@ -196,17 +194,8 @@ func (l *lifecycleOptions) apply(ctx context.Context, t *target) (func(*sandboxv
 			return sb.Status.ExpiresAt != nil && !sb.Status.ExpiresAt.Before(&metav1.Time{Time: until.Truncate(time.Second)})
 		}
 	}
-	body, err := json.Marshal(map[string]any{"spec": patch})
-	if err != nil {
+	if err := t.patch(ctx, c, map[string]any{"spec": patch}); err != nil {
 		return nil, err
-	}
-	var obj client.Object = &t.sandboxes[0]
-	resource, role := "learningsandboxes", "learningsandbox-editor-role"
-	if t.cohort != nil {
-		obj, resource, role = t.cohort, "learningcohorts", "learningcohort-editor-role"
-	}
-	if err := c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, body)); err != nil {
-		return nil, explain(err, "patch", resource, role)
 	}
 	return done, nil
 }
@@ -289,11 +278,7 @@ func (o *Options) waitFor(ctx context.Context, t *target, verb string, timeout t
 // current is the target's sandboxes as they are now.
 func (o *Options) current(ctx context.Context, c client.Client, t *target) ([]sandboxv1.LearningSandbox, error) {
 	if t.cohort != nil {
-		list := &sandboxv1.LearningSandboxList{}
-		if err := c.List(ctx, list, client.MatchingLabels{sandboxv1.CohortLabel: t.cohort.Name}); err != nil {
-			return nil, explain(err, "list", "learningsandboxes", "learningsandbox-viewer-role")
-		}
-		return list.Items, nil
+		return cohortSandboxes(ctx, c, t.cohort.Name)
 	}
 	sb := &sandboxv1.LearningSandbox{}
 	if err := c.Get(ctx, client.ObjectKeyFromObject(&t.sandboxes[0]), sb); err != nil {

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -102,7 +104,7 @@ func (s *statusOptions) run(ctx context.Context, args []string) error {
 		}
 		sb := &sandboxv1.LearningSandbox{}
 		if err := c.Get(ctx, client.ObjectKey{Name: name}, sb); err != nil {
-			if isForbidden(err) {
+			if apierrors.IsForbidden(err) {
 				// A learner, who may read their namespace and not the sandbox.
 				return s.learner(ctx, c, ns, name)
 			}
@@ -301,7 +303,7 @@ func sandboxOfNamespace(ctx context.Context, c client.Client, ns string) (string
 		return "", false
 	}
 	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(secretGVK)
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: stack.ConnectionSecretName}, meta); err != nil {
 		return "", false
 	}

@@ -358,7 +358,7 @@ type kubeconfigToken struct {
 // learnerKubeconfig reads the kubeconfig the operator wrote for a sandbox.
 func learnerKubeconfig(g Gomega, ns string) kubeconfigToken {
 	secret := &corev1.Secret{}
-	g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: KubeconfigSecretName}, secret)).To(Succeed())
+	g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: stack.KubeconfigSecretName}, secret)).To(Succeed())
 	kc := kubeconfigToken{kubeconfig: secret.Data["kubeconfig"]}
 	g.Expect(kc.kubeconfig).NotTo(BeEmpty())
 	cfg, err := clientcmd.Load(kc.kubeconfig)
@@ -438,7 +438,7 @@ func TestLearnerKubeconfig(t *testing.T) {
 			sb.Spec.TTL = &metav1.Duration{Duration: ttl}
 		})
 		g.Eventually(func(g Gomega) {
-			g.Expect(getSandbox(g, short.Name).Status.KubeconfigSecret).To(Equal(KubeconfigSecretName))
+			g.Expect(getSandbox(g, short.Name).Status.KubeconfigSecret).To(Equal(stack.KubeconfigSecretName))
 		}).Should(Succeed())
 		// As long as the sandbox has left, not 1h; at least TokenRequest's minimum.
 		expectTokenLifetime(g, learnerKubeconfig(g, namespaceOf(short.Name)), 10*time.Minute, 30*time.Minute+time.Minute)
@@ -482,7 +482,7 @@ func TestLearnerKubeconfig(t *testing.T) {
 		g := newG(t)
 		editSandbox(t, g, sb.Name, func(sb *sandboxv1.LearningSandbox) { sb.Spec.Access.Kubeconfig = false })
 		g.Eventually(func(g Gomega) {
-			err := k8sClient.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: KubeconfigSecretName}, &corev1.Secret{})
+			err := k8sClient.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: stack.KubeconfigSecretName}, &corev1.Secret{})
 			g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "the kubeconfig Secret: %v", err)
 			cur := getSandbox(g, sb.Name)
 			g.Expect(cur.Status.KubeconfigSecret).To(BeEmpty())

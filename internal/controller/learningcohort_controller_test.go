@@ -483,9 +483,9 @@ func TestCohortExportsTheRoster(t *testing.T) {
 	}).Should(Equal([][]string{
 		{"learner", "users", "sandbox", "namespace", "connectionSecret", "kubeconfigSecret", "exercisesPassed", "note"},
 		{"ada", "ada@example.edu;ada@home.example", c.SandboxName("ada"), namespaceOf(c.SandboxName("ada")),
-			stack.ConnectionSecretName, KubeconfigSecretName, "0", ""},
+			stack.ConnectionSecretName, stack.KubeconfigSecretName, "0", ""},
 		{"linus", "", c.SandboxName("linus"), namespaceOf(c.SandboxName("linus")),
-			stack.ConnectionSecretName, KubeconfigSecretName, "0", ""},
+			stack.ConnectionSecretName, stack.KubeconfigSecretName, "0", ""},
 	}))
 	var parsed struct {
 		Cohort   string           `json:"cohort"`
@@ -499,7 +499,7 @@ func TestCohortExportsTheRoster(t *testing.T) {
 	g.Expect(parsed.Learners[0]).To(Equal(map[string]any{
 		"learner": "ada", "users": []any{"ada@example.edu", "ada@home.example"}, "sandbox": c.SandboxName("ada"),
 		"namespace": namespaceOf(c.SandboxName("ada")), "connectionSecret": stack.ConnectionSecretName,
-		"kubeconfigSecret": KubeconfigSecretName, "exercisesPassed": float64(0),
+		"kubeconfigSecret": stack.KubeconfigSecretName, "exercisesPassed": float64(0),
 	}))
 
 	// No credential that the sandboxes hold is in the roster: neither the
@@ -508,7 +508,7 @@ func TestCohortExportsTheRoster(t *testing.T) {
 		sandboxNS := namespaceOf(c.SandboxName(learner))
 		credentials := getSecretData(g, sandboxNS, stack.CredentialsSecretName)
 		g.Expect(credentials).To(HaveKey(stack.RedisPasswordKey), "the test looks at real credentials")
-		kubeconfig := getSecretData(g, sandboxNS, KubeconfigSecretName)
+		kubeconfig := getSecretData(g, sandboxNS, stack.KubeconfigSecretName)
 		g.Expect(kubeconfig).NotTo(BeEmpty())
 		for _, secret := range []map[string][]byte{credentials, kubeconfig} {
 			for k, v := range secret {

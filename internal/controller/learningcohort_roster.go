@@ -185,7 +185,7 @@ func (r *LearningCohortReconciler) rosterData(c *sandboxv1.LearningCohort, sandb
 		}
 		e.ConnectionSecret = stack.ConnectionSecretName
 		if c.Spec.Template.Access.Kubeconfig {
-			e.KubeconfigSecret = KubeconfigSecretName
+			e.KubeconfigSecret = stack.KubeconfigSecretName
 		}
 		entries = append(entries, e)
 	}

@@ -37,9 +37,6 @@ import (
 )
 
 const (
-	// KubeconfigSecretName and KubeconfigKey: see the stack package.
-	KubeconfigSecretName = stack.KubeconfigSecretName
-	KubeconfigKey        = stack.KubeconfigKey
 	// tokenIssuedAnnotation and tokenExpiresAnnotation on the Secret say, by
 	// the operator's clock, when its token was issued and when it expires, so
 	// that the operator knows when to refresh it without reading the token.
@@ -77,13 +74,13 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 	}
 	now := r.Clock.Now()
 	secret := &corev1.Secret{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: KubeconfigSecretName}, secret)
+	err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: stack.KubeconfigSecretName}, secret)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return 0, fmt.Errorf("reading the kubeconfig Secret: %w", err)
 	}
-	if err == nil && len(secret.Data[KubeconfigKey]) > 0 {
+	if err == nil && len(secret.Data[stack.KubeconfigKey]) > 0 {
 		if refreshIn, ok := tokenRefreshIn(secret.Annotations, sb.Status.ExpiresAt, now); ok {
-			sb.Status.KubeconfigSecret = KubeconfigSecretName
+			sb.Status.KubeconfigSecret = stack.KubeconfigSecretName
 			return refreshIn, nil
 		}
 	}
@@ -112,16 +109,16 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 		tokenIssuedAnnotation:  now.UTC().Format(time.RFC3339),
 		tokenExpiresAnnotation: now.Add(granted).UTC().Format(time.RFC3339),
 	}
-	apply := corev1ac.Secret(KubeconfigSecretName, ns).
+	apply := corev1ac.Secret(stack.KubeconfigSecretName, ns).
 		WithLabels(stack.CommonLabels(sb)).
 		WithAnnotations(annotations).
 		WithOwnerReferences(stack.OwnerReference(sb)).
 		WithType(corev1.SecretTypeOpaque).
-		WithData(map[string][]byte{KubeconfigKey: kubeconfig})
+		WithData(map[string][]byte{stack.KubeconfigKey: kubeconfig})
 	if err := r.Apply(ctx, apply, client.FieldOwner(stack.FieldOwner), client.ForceOwnership); err != nil {
 		return 0, fmt.Errorf("applying the kubeconfig Secret: %w", err)
 	}
-	sb.Status.KubeconfigSecret = KubeconfigSecretName
+	sb.Status.KubeconfigSecret = stack.KubeconfigSecretName
 	// Judged from the annotations as written, as the next reconcile will.
 	refreshIn, _ := tokenRefreshIn(annotations, sb.Status.ExpiresAt, now)
 	return refreshIn, nil

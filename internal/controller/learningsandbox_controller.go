@@ -216,7 +216,8 @@ func (r *LearningSandboxReconciler) recordTransition(before, after *sandboxv1.Le
 // reconcileExpiry sets status.expiresAt from spec.ttl and deletes the sandbox
 // once it has passed. It returns how long until expiry, for the requeue.
 func (r *LearningSandboxReconciler) reconcileExpiry(ctx context.Context, sb *sandboxv1.LearningSandbox) (time.Duration, bool, error) {
-	if sb.Spec.TTL == nil {
+	at, ok := stack.ExpiresAt(sb)
+	if !ok {
 		sb.Status.ExpiresAt = nil
 		return 0, false, nil
 	}
@@ -224,7 +225,7 @@ func (r *LearningSandboxReconciler) reconcileExpiry(ctx context.Context, sb *san
 		return 0, false, r.stall(sb, sandboxv1.ReasonInvalidSpec, fmt.Errorf(
 			"spec.ttl %s is more than this cluster's maximum of %s: lower it", sb.Spec.TTL.Duration, r.MaxTTL))
 	}
-	expiresAt := metav1.NewTime(sb.CreationTimestamp.Add(sb.Spec.TTL.Duration))
+	expiresAt := metav1.NewTime(at)
 	sb.Status.ExpiresAt = &expiresAt
 	left := expiresAt.Sub(r.Clock.Now())
 	if left > 0 {
@@ -458,7 +459,7 @@ func (r *LearningSandboxReconciler) newObject(obj stack.Object) (client.Object, 
 func (r *LearningSandboxReconciler) prune(ctx context.Context, sb *sandboxv1.LearningSandbox, ns string, st *stack.Stack) error {
 	desired := map[string]bool{"Secret/" + stack.CredentialsSecretName: true}
 	if sb.Spec.Access.Kubeconfig {
-		desired["Secret/"+KubeconfigSecretName] = true
+		desired["Secret/"+stack.KubeconfigSecretName] = true
 	}
 	for _, obj := range st.Objects {
 		desired[*obj.GetKind()+"/"+*obj.GetName()] = true

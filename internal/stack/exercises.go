@@ -112,15 +112,23 @@ func ProgressConfigMap(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapSt
 		ProgressStageKey:   stage.Name,
 		ProgressLearnerKey: sb.Spec.Learner.Name,
 	}
-	// As the sandbox's status.expiresAt is computed, so that it is known at
-	// the first render.
-	if sb.Spec.TTL != nil && !sb.CreationTimestamp.IsZero() {
-		data[ProgressExpiresKey] = sb.CreationTimestamp.Add(sb.Spec.TTL.Duration).UTC().Format(time.RFC3339)
+	// From the spec, as status.expiresAt is, so that the first render has it.
+	if at, ok := ExpiresAt(sb); ok && !sb.CreationTimestamp.IsZero() {
+		data[ProgressExpiresKey] = at.UTC().Format(time.RFC3339)
 	}
 	return corev1ac.ConfigMap(ProgressConfigMapName, r.namespace).
 		WithLabels(r.labels("")).
 		WithOwnerReferences(OwnerReference(sb)).
 		WithData(data)
+}
+
+// ExpiresAt is when a sandbox with a ttl deletes itself: its creation plus
+// its ttl. ok is false without a ttl.
+func ExpiresAt(sb *sandboxv1.LearningSandbox) (time.Time, bool) {
+	if sb.Spec.TTL == nil {
+		return time.Time{}, false
+	}
+	return sb.CreationTimestamp.Add(sb.Spec.TTL.Duration), true
 }
 
 // NotCheckedYet is the message of an exercise that has no result yet.

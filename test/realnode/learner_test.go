@@ -33,7 +33,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/learning-sandbox/learning-sandbox-operator/internal/controller"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
 
@@ -52,10 +51,10 @@ func learnerOf(t *testing.T, g Gomega, sandbox string) *learner {
 	ns := namespaceOf(sandbox)
 	var secret corev1.Secret
 	g.Eventually(func() error {
-		return k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: controller.KubeconfigSecretName}, &secret)
+		return k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: stack.KubeconfigSecretName}, &secret)
 	}, readyTimeout, poll).Should(Succeed(), "the sandbox's learner-kubeconfig Secret")
 	path := filepath.Join(t.TempDir(), sandbox+".kubeconfig")
-	g.Expect(os.WriteFile(path, secret.Data[controller.KubeconfigKey], 0o600)).To(Succeed())
+	g.Expect(os.WriteFile(path, secret.Data[stack.KubeconfigKey], 0o600)).To(Succeed())
 	return &learner{t: t, namespace: ns, kubeconfig: path}
 }
 
