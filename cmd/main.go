@@ -34,6 +34,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -43,6 +44,7 @@ import (
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/controller"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/exercise"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/metrics"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 	// +kubebuilder:scaffold:imports
 )
@@ -166,7 +168,7 @@ func main() {
 		LeaderElection:                enableLeaderElection,
 		LeaderElectionID:              "learning-sandbox-operator.learning.dev",
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controller.CacheOptions(),
+		Cache:                         controller.CacheOptions(settings),
 	})
 	if err != nil {
 		setupLog.Error(err, "Failed to create manager")
@@ -208,6 +210,10 @@ func main() {
 		os.Exit(1)
 	}
 	// +kubebuilder:scaffold:builder
+	if err := metrics.Register(mgr.GetCache(), mgr.Elected(), clock.RealClock{}); err != nil {
+		setupLog.Error(err, "Failed to register the operator's metrics")
+		os.Exit(1)
+	}
 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		setupLog.Error(err, "Failed to set up health check")

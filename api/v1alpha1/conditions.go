@@ -43,6 +43,9 @@ const (
 	ReasonBudgetExceeded       = "BudgetExceeded"
 	ReasonNamespaceConflict    = "NamespaceConflict"
 	ReasonNamespaceTooLong     = "NamespaceNameTooLong"
+	// ReasonLearnerAccessMissing: a cluster-scoped object that a learner's access
+	// depends on (the learner ClusterRole, the admission policies) is missing.
+	ReasonLearnerAccessMissing = "LearnerAccessMissing"
 	ReasonApplyFailed          = "ApplyFailed"
 	ReasonReconciliationFailed = "ReconciliationFailed"
 )

@@ -189,6 +189,11 @@ type LearningSandboxStatus struct {
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
 
+	// provisionedAt is when every component of the sandbox was first ready:
+	// the end of its provisioning. It is kept through suspensions and resets.
+	// +optional
+	ProvisionedAt *metav1.Time `json:"provisionedAt,omitempty"`
+
 	// exercisesPassed counts the stage's exercises whose last check passed.
 	// +optional
 	ExercisesPassed int32 `json:"exercisesPassed,omitempty"`

@@ -709,6 +709,10 @@ func (in *LearningSandboxStatus) DeepCopyInto(out *LearningSandboxStatus) {
 		in, out := &in.ExpiresAt, &out.ExpiresAt
 		*out = (*in).DeepCopy()
 	}
+	if in.ProvisionedAt != nil {
+		in, out := &in.ProvisionedAt, &out.ProvisionedAt
+		*out = (*in).DeepCopy()
+	}
 	if in.Exercises != nil {
 		in, out := &in.Exercises, &out.Exercises
 		*out = make([]ExerciseStatus, len(*in))

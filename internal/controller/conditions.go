@@ -79,6 +79,15 @@ func readyChanged(before, after conditioned) *metav1.Condition {
 	return now
 }
 
+// readyReason is the reason of the object's Ready condition, a bounded set
+// fit for a metric label.
+func readyReason(obj conditioned) string {
+	if ready := apimeta.FindStatusCondition(obj.GetConditions(), sandboxv1.ReadyCondition); ready != nil {
+		return ready.Reason
+	}
+	return sandboxv1.ReasonReconciliationFailed
+}
+
 // patchStatus writes obj's status as a merge patch against original, and
 // makes no request when nothing changed. A reconcile changes only the status
 // of the object it reconciles, so comparing the whole objects compares that.

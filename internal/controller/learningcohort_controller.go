@@ -45,6 +45,7 @@ import (
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	sandboxac "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1/applyconfiguration/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/drift"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/metrics"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
 
@@ -85,6 +86,9 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	defer func() {
 		if retErr != nil && !errors.Is(retErr, reconcile.TerminalError(nil)) {
 			markCohortFailed(cohort, retErr)
+		}
+		if retErr != nil {
+			metrics.ReconcileErrors.WithLabelValues("learningcohort", readyReason(cohort)).Inc()
 		}
 		r.recordCohortEvents(original, cohort)
 		if err := patchStatus(ctx, r.Client, original, cohort); err != nil {

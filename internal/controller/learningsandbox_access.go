@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/metrics"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
 
@@ -118,6 +119,7 @@ func (r *LearningSandboxReconciler) reconcileKubeconfig(ctx context.Context, sb 
 	if err := r.Apply(ctx, apply, client.FieldOwner(stack.FieldOwner), client.ForceOwnership); err != nil {
 		return 0, fmt.Errorf("applying the kubeconfig Secret: %w", err)
 	}
+	metrics.TokensRefreshed.Inc()
 	sb.Status.KubeconfigSecret = stack.KubeconfigSecretName
 	// Judged from the annotations as written, as the next reconcile will.
 	refreshIn, _ := tokenRefreshIn(annotations, sb.Status.ExpiresAt, now)

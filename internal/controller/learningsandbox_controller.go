@@ -45,6 +45,7 @@ import (
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/drift"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/exercise"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/metrics"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
 
@@ -84,6 +85,10 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	defer func() {
 		r.finishStatus(sb, retErr)
 		r.recordTransition(original, sb)
+		metrics.ObserveFirstReady(original, sb)
+		if retErr != nil {
+			metrics.ReconcileErrors.WithLabelValues("learningsandbox", readyReason(sb)).Inc()
+		}
 		if err := patchStatus(ctx, r.Client, original, sb); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
@@ -160,6 +165,10 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, err
 	}
 	setComponents(sb, observed)
+	if _, err := r.checkLearnerFences(ctx, sb); err != nil {
+		return ctrl.Result{}, err
+	}
+	markProvisioned(sb, r.Clock.Now())
 	sb.Status.ConnectionSecret = stack.ConnectionSecretName
 	checkIn, err := r.reconcileExercises(ctx, sb, stage, st, creds)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"cmp"
 	"context"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -95,8 +96,9 @@ var managedKinds = []managedKind{
 
 // CacheOptions keeps the cache to what the operator manages: of the kinds it
 // makes, only the objects that carry its managed-by label, without their
-// managedFields. Memory then grows with the sandboxes, not with the cluster.
-func CacheOptions() cache.Options {
+// managedFields; of the cluster's ClusterRoles, only the learner's. Memory then
+// grows with the sandboxes, not with the cluster.
+func CacheOptions(settings stack.Settings) cache.Options {
 	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{stack.ManagedByLabel: stack.ManagedBy})}
 	byObject := map[client.Object]cache.ByObject{
 		&corev1.Namespace{}: managed,
@@ -106,6 +108,7 @@ func CacheOptions() cache.Options {
 	for _, k := range managedKinds {
 		byObject[k.object] = managed
 	}
+	fenceCacheOptions(settings, byObject)
 	return cache.Options{DefaultTransform: transformCached(), ByObject: byObject}
 }
 
@@ -164,6 +167,12 @@ func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Opti
 		Watches(&sandboxv1.RoadmapStage{}, handler.EnqueueRequestsFromMapFunc(r.sandboxesOfStage)).
 		// Claims are owned by their StatefulSet, not the sandbox: a reset waits for them by label.
 		Watches(&corev1.PersistentVolumeClaim{}, handler.EnqueueRequestsFromMapFunc(sandboxOfLabel)).
+		Watches(&rbacv1.ClusterRole{}, handler.EnqueueRequestsFromMapFunc(r.allSandboxes),
+			builder.WithPredicates(fenceChanged(r.Settings))).
+		Watches(&admissionregistrationv1.ValidatingAdmissionPolicy{}, handler.EnqueueRequestsFromMapFunc(r.allSandboxes),
+			builder.WithPredicates(fenceChanged(r.Settings))).
+		Watches(&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, handler.EnqueueRequestsFromMapFunc(r.allSandboxes),
+			builder.WithPredicates(fenceChanged(r.Settings))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Named("learningsandbox").
 		Complete(r)

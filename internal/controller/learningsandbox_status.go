@@ -18,6 +18,7 @@ package controller
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -73,6 +74,17 @@ func setComponents(sb *sandboxv1.LearningSandbox, components []sandboxv1.Compone
 	msg := fmt.Sprintf("%d of %d components ready; waiting for %s", ready, total, strings.Join(waiting, ", "))
 	setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonComponentsNotReady, msg)
 	setCondition(sb, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonProgressing, msg)
+}
+
+// markProvisioned records when the sandbox was first Ready (suspended does
+// not count: its workloads are scaled to zero).
+func markProvisioned(sb *sandboxv1.LearningSandbox, now time.Time) {
+	if sb.Status.ProvisionedAt != nil || sb.Spec.Suspend ||
+		!apimeta.IsStatusConditionTrue(sb.Status.Conditions, sandboxv1.ReadyCondition) {
+		return
+	}
+	at := metav1.NewTime(now)
+	sb.Status.ProvisionedAt = &at
 }
 
 // setPhase summarises the conditions in one word for people.

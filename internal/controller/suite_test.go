@@ -18,6 +18,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -33,6 +34,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -42,6 +44,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/metrics"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
 )
@@ -54,6 +57,7 @@ var (
 	testClock  *clocktesting.FakeClock
 	writes     = &writeRecorder{}
 	settings   = stack.DefaultSettings()
+	metricsURL string // the manager's metrics endpoint, served over HTTP
 )
 
 func TestMain(m *testing.M) {
@@ -108,13 +112,23 @@ func run(m *testing.M) int {
 	}
 	// The operator's requests go through a recorder, so that tests can count its writes.
 	operatorCfg.WrapTransport = writes.wrap
+	metricsAddr, err := freeAddress()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "finding a port for the metrics endpoint: %v\n", err)
+		return 1
+	}
+	metricsURL = "http://" + metricsAddr + "/metrics"
 	mgr, err := ctrl.NewManager(operatorCfg, ctrl.Options{
 		Scheme:  scheme,
-		Cache:   CacheOptions(),
-		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   CacheOptions(settings),
+		Metrics: metricsserver.Options{BindAddress: metricsAddr},
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "creating the manager: %v\n", err)
+		return 1
+	}
+	if err := metrics.Register(mgr.GetCache(), mgr.Elected(), clock.RealClock{}); err != nil {
+		fmt.Fprintf(os.Stderr, "registering the operator's metrics: %v\n", err)
 		return 1
 	}
 	testClock = clocktesting.NewFakeClock(time.Now())
@@ -177,6 +191,16 @@ func installRBAC(ctx context.Context) error {
 }
 
 // builtAssets is the directory of the envtest binaries under bin/k8s, or "".
+// freeAddress is a loopback address with a port that nothing listens on.
+func freeAddress() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
 func builtAssets() string {
 	dirs, _ := filepath.Glob(filepath.Join("..", "..", "bin", "k8s", "*"))
 	if len(dirs) == 0 {

@@ -44,6 +44,12 @@ const (
 	// DefaultLearnerClusterRole is the ClusterRole (config/learner) that the
 	// learner is bound to in their namespace.
 	DefaultLearnerClusterRole = "learning-sandbox-learner"
+	// NoLongLivedTokensPolicy is the ValidatingAdmissionPolicy (and its
+	// binding, config/learner) that refuses learners long-lived token Secrets.
+	NoLongLivedTokensPolicy = "learning-sandbox-no-long-lived-tokens"
+	// NoExternalIPsPolicy is the ValidatingAdmissionPolicy (and its binding)
+	// that refuses learners Services with external IPs.
+	NoExternalIPsPolicy = "learning-sandbox-no-external-ips"
 )
 
 // The NetworkPolicies of every sandbox namespace.

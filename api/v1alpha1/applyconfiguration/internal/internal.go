@@ -555,6 +555,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: phase
       type:
         namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Phase
+    - name: provisionedAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
     - name: readyComponents
       type:
         scalar: numeric

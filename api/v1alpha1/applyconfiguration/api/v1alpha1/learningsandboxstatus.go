@@ -52,6 +52,9 @@ type LearningSandboxStatusApplyConfiguration struct {
 	LastResetGeneration *int64 `json:"lastResetGeneration,omitempty"`
 	// expiresAt is when the sandbox deletes itself.
 	ExpiresAt *v1.Time `json:"expiresAt,omitempty"`
+	// provisionedAt is when every component of the sandbox was first ready:
+	// the end of its provisioning. It is kept through suspensions and resets.
+	ProvisionedAt *v1.Time `json:"provisionedAt,omitempty"`
 	// exercisesPassed counts the stage's exercises whose last check passed.
 	ExercisesPassed *int32 `json:"exercisesPassed,omitempty"`
 	// exercisesTotal counts the stage's exercises.
@@ -163,6 +166,14 @@ func (b *LearningSandboxStatusApplyConfiguration) WithLastResetGeneration(value 
 // If called multiple times, the ExpiresAt field is set to the value of the last call.
 func (b *LearningSandboxStatusApplyConfiguration) WithExpiresAt(value v1.Time) *LearningSandboxStatusApplyConfiguration {
 	b.ExpiresAt = &value
+	return b
+}
+
+// WithProvisionedAt sets the ProvisionedAt field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ProvisionedAt field is set to the value of the last call.
+func (b *LearningSandboxStatusApplyConfiguration) WithProvisionedAt(value v1.Time) *LearningSandboxStatusApplyConfiguration {
+	b.ProvisionedAt = &value
 	return b
 }
 
