@@ -1,5 +1,9 @@
-# Image URL to use all building/pushing image targets
-IMG ?= controller:latest
+# The operator's image, as a release publishes it (make images, the Helm
+# chart's default). IMG_REGISTRY and VERSION make it: make images-push
+# IMG_REGISTRY=registry.example.edu/learning VERSION=0.1.1
+IMG_REGISTRY ?= ghcr.io/learning-sandbox
+VERSION ?= 0.1.0
+IMG ?= $(IMG_REGISTRY)/learning-sandbox-operator:$(VERSION)
 # YEAR defines the year value used for substituting the YEAR placeholder in the boilerplate header.
 YEAR ?= 2026
 
@@ -46,6 +50,7 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate WebhookConfiguration, ClusterRole and CustomResourceDefinition objects.
 	"$(CONTROLLER_GEN)" rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	@bash hack/chart/sync.sh
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods, and apply configurations (api/v1alpha1/applyconfiguration) for server-side apply.
@@ -60,8 +65,8 @@ vet: ## Run go vet against code (the e2e suites, behind their build tags, too).
 	go vet -tags e2e,realnode ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest-assets test-services ## Run the unit and envtest tests (offline; builds the control plane on first use).
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/realnode) -count=1 -coverprofile cover.out
+test: manifests generate fmt vet envtest-assets test-services helm ## Run the unit and envtest tests (offline; builds the control plane on first use).
+	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/realnode) -count=1 -coverprofile cover.out
 
 .PHONY: test-services
 test-services: ## Make sure the servers that tests start (PostgreSQL, Redis, nginx) are installed.
@@ -112,6 +117,8 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 include hack/sampleapp.mk
 include hack/bench.mk
 include hack/kube-score.mk
+include hack/chart.mk
+include hack/images.mk
 
 ##@ Build
 
@@ -170,12 +177,7 @@ docker-buildx: ## Build and push docker image for the manager for cross-platform
 	rm Dockerfile.cross
 
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Generate dist/install.yaml (CRDs, learner fences, the operator) and dist/catalog.yaml (the stage catalog).
-	mkdir -p dist
-	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
-	{ "$(KUSTOMIZE)" build config/learner; echo "---"; "$(KUSTOMIZE)" build config/default; } > dist/install.yaml
-	# Apart, since a RoadmapStage can only be applied once its CRD is established.
-	"$(KUSTOMIZE)" build config/stages > dist/catalog.yaml
+build-installer: manifests generate chart-installer ## Generate dist/install.yaml (Namespace, CRDs, learner fences, the operator) and dist/catalog.yaml (the stage catalog) from the Helm chart.
 
 ##@ Deployment
 

@@ -49,6 +49,10 @@ import (
 	// +kubebuilder:scaffold:imports
 )
 
+// version is the operator's release, set at build time
+// (-ldflags "-X main.version=0.1.0"; make images does).
+var version = "dev"
+
 var (
 	scheme   = runtime.NewScheme()
 	setupLog = ctrl.Log.WithName("setup")
@@ -224,7 +228,7 @@ func main() {
 		os.Exit(1)
 	}
 
-	setupLog.Info("Starting manager")
+	setupLog.Info("Starting manager", "version", version)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		setupLog.Error(err, "Failed to run manager")
 		os.Exit(1)

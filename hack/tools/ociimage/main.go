@@ -14,14 +14,25 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Command ociimage packs a root filesystem directory into a single-layer
-// container image, without a Docker engine: a docker-archive tarball that
-// `ctr images import` and `docker load` read.
+// Command ociimage builds container images without a Docker engine, with
+// go-containerregistry, and pushes them.
 //
-//	ociimage -rootfs DIR -tag REF -o OUT.tar [-entrypoint A -entrypoint B] [-cmd C] [-env K=V] [-user U] [-workdir D]
+// Pack a root filesystem directory, or a list of files, into a single-layer
+// image, written as a docker-archive tarball (`ctr images import` and `docker
+// load` read it) or an OCI image layout archive (`ctr images import`,
+// `skopeo copy oci-archive:`, and this tool's -push read it):
+//
+//	ociimage -rootfs DIR -tag REF -o OUT.tar [-entrypoint A ...] [-cmd C] [-env K=V] [-user U] [-workdir D]
+//	ociimage -file SRC=/DEST[=MODE] ... -tag REF -o OUT.tar -format oci [-platform linux/arm64] ...
+//
+// Push an OCI archive that -format oci wrote to a registry, with the
+// credentials of ~/.docker/config.json (docker login, crane auth login):
+//
+//	ociimage -push OUT.tar -to REGISTRY/REPO:TAG [-insecure]
 //
 // The layer is reproducible: entries are written in lexical order with a fixed
-// modification time, so the same rootfs always gives the same image digest.
+// modification time, and -file entries are owned by root with the given mode,
+// so the same inputs always give the same image digest.
 package main
 
 import (
@@ -32,14 +43,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // list is a flag that may be given more than once.
@@ -48,76 +56,45 @@ type list []string
 func (l *list) String() string     { return strings.Join(*l, " ") }
 func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
-// epoch is every entry's modification time, for reproducible layers.
-var epoch = time.Unix(0, 0).UTC()
-
 func main() {
 	var (
-		rootfs, tag, out, user, workdir string
-		entrypoint, cmd, env              list
+		rootfs, tag, out, user, workdir, format, platform, push, to string
+		entrypoint, cmd, env, files                                 list
+		insecure                                                    bool
 	)
 	flag.StringVar(&rootfs, "rootfs", "", "the directory to pack as the image's root filesystem")
+	flag.Var(&files, "file", "SRC=/DEST[=MODE]: a file to put in the image instead of -rootfs (repeat for more; MODE is octal, default 0644)")
 	flag.StringVar(&tag, "tag", "", "the image reference, e.g. localhost/learning-sandbox/redis:7")
-	flag.StringVar(&out, "o", "", "the docker-archive tarball to write")
+	flag.StringVar(&out, "o", "", "the archive to write")
+	flag.StringVar(&format, "format", "docker", "the archive's format: docker (docker-archive) or oci (OCI image layout)")
+	flag.StringVar(&platform, "platform", "linux/"+runtime.GOARCH, "the image's OS/architecture")
 	flag.StringVar(&user, "user", "", "the user the image runs as, uid[:gid]")
 	flag.StringVar(&workdir, "workdir", "", "the working directory")
 	flag.Var(&entrypoint, "entrypoint", "an entrypoint argument (repeat for more)")
 	flag.Var(&cmd, "cmd", "a command argument (repeat for more)")
 	flag.Var(&env, "env", "an environment variable K=V (repeat for more)")
+	flag.StringVar(&push, "push", "", "an OCI archive to push, instead of packing one")
+	flag.StringVar(&to, "to", "", "with -push: the reference to push to, e.g. ghcr.io/org/image:tag")
+	flag.BoolVar(&insecure, "insecure", false, "with -push: allow a registry over plain HTTP")
 	flag.Parse()
-	if rootfs == "" || tag == "" || out == "" {
+
+	var err error
+	switch {
+	case push != "" && to != "":
+		err = pushArchive(push, to, insecure)
+	case tag != "" && out != "" && (rootfs == "") != (len(files) == 0):
+		err = pack(packing{
+			rootfs: rootfs, files: files, tag: tag, out: out, format: format, platform: platform,
+			config: v1.Config{Entrypoint: entrypoint, Cmd: cmd, Env: env, User: user, WorkingDir: workdir},
+		})
+	default:
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := pack(rootfs, tag, out, v1.Config{
-		Entrypoint: entrypoint, Cmd: cmd, Env: env, User: user, WorkingDir: workdir,
-	}); err != nil {
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "ociimage: %v\n", err)
 		os.Exit(1)
 	}
-}
-
-func pack(rootfs, tag, out string, config v1.Config) error {
-	ref, err := name.NewTag(tag)
-	if err != nil {
-		return fmt.Errorf("parsing the tag: %w", err)
-	}
-	layerFile, err := os.CreateTemp(filepath.Dir(out), ".layer-*.tar")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(layerFile.Name())
-	if err := writeLayer(layerFile, rootfs); err != nil {
-		layerFile.Close()
-		return fmt.Errorf("packing %s: %w", rootfs, err)
-	}
-	if err := layerFile.Close(); err != nil {
-		return err
-	}
-	layer, err := tarball.LayerFromFile(layerFile.Name())
-	if err != nil {
-		return err
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		return err
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return err
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
-	cf.Created = v1.Time{Time: epoch}
-	cf.Config = config
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		return err
-	}
-	tmp := out + ".tmp"
-	if err := tarball.WriteToFile(tmp, ref, img); err != nil {
-		return err
-	}
-	return os.Rename(tmp, out)
 }
 
 // writeLayer writes the tree under root as an uncompressed tar, keeping
