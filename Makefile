@@ -62,11 +62,12 @@ fmt: ## Run go fmt against code.
 
 .PHONY: vet
 vet: ## Run go vet against code (the e2e suites, behind their build tags, too).
-	go vet -tags e2e,realnode ./...
+	go vet -tags e2e,realnode,incluster ./...
 
 .PHONY: test
 test: manifests generate fmt vet envtest-assets test-services helm ## Run the unit and envtest tests (offline; builds the control plane on first use).
-	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/realnode) -count=1 -coverprofile cover.out
+	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/realnode -e /test/incluster) -count=1 -coverprofile cover.out
+	cd hack/tools/ociimage && go test ./... -count=1
 
 .PHONY: test-services
 test-services: ## Make sure the servers that tests start (PostgreSQL, Redis, nginx) are installed.
@@ -91,6 +92,13 @@ REAL_DIR ?= $(LOCALBIN)/real-e2e
 test-real: manifests generate fmt vet controlplane realnode ## Run the e2e tests on the local cluster's real node (started and removed by the suite).
 	@trap '[ -n "$$E2E_KEEP" ] || { pkill -f "^$(REAL_DIR)/manager" || true; bash hack/local-cluster.sh down learning-sandbox-real "$(REAL_DIR)" >/dev/null 2>&1 || true; }' EXIT; \
 	REAL_WORKDIR="$(REAL_DIR)" go test -tags=realnode ./test/realnode/ -count=1 -timeout 30m -v
+
+# The in-cluster suite's cluster (one real node) and its images.
+INCLUSTER_DIR ?= $(LOCALBIN)/incluster
+.PHONY: test-incluster
+test-incluster: manifests generate fmt vet controlplane realnode helm ## Run the operator as pods on the real node: images built and imported, helm install, leader failover, helm upgrade, helm uninstall.
+	@trap '[ -n "$$E2E_KEEP" ] || bash hack/local-cluster.sh down learning-sandbox-incluster "$(INCLUSTER_DIR)" >/dev/null 2>&1 || true' EXIT; \
+	INCLUSTER_WORKDIR="$(INCLUSTER_DIR)" HELM="$(HELM)" go test -tags=incluster ./test/incluster/ -count=1 -timeout 30m -v
 
 # DEMO_REAL_NODE=0 runs the demo on KWOK's fake nodes only (hack/demo.sh).
 DEMO_REAL_NODE ?= 1

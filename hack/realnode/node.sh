@@ -10,6 +10,7 @@
 #   hack/realnode/node.sh down DIR KUBECONFIG    stop it and remove all it made
 #   hack/realnode/node.sh leftovers              print what a node left on this machine
 #   hack/realnode/node.sh operator-flags         the operator's flags for the local images
+#   hack/realnode/node.sh import DIR ARCHIVE...  import image archives (docker or OCI) into the running node
 #
 # DIR/node holds its state; PKI is the cluster's pki directory (ca.crt,
 # admin.crt, admin.key). Needs root. Facts it is built on: ../shared/real-node/NOTES.md.
@@ -34,7 +35,7 @@ FAKE_TAINT=kwok.x-k8s.io/node=fake:NoSchedule
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-cmd=${1:?usage: $0 prepare|up|down|leftovers|operator-flags ...}
+cmd=${1:?usage: $0 prepare|up|down|leftovers|operator-flags|import ...}
 
 # wait_for SECONDS WHAT COMMAND...: runs COMMAND until it succeeds.
 wait_for() {
@@ -310,11 +311,18 @@ down)
     down "${3:?KUBECONFIG}"
   fi
   ;;
+import)
+  STATE=$(cd "${2:?DIR}/node" && pwd)
+  shift 2
+  for image in "$@"; do
+    ctrk images import --no-unpack=false "$image" >/dev/null
+  done
+  ;;
 leftovers)
   leftovers
   ;;
 *)
-  echo "usage: $0 prepare|up|down|leftovers|operator-flags ..." >&2
+  echo "usage: $0 prepare|up|down|leftovers|operator-flags|import ..." >&2
   exit 2
   ;;
 esac

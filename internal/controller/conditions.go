@@ -91,11 +91,13 @@ func readyReason(obj conditioned) string {
 // patchStatus writes obj's status as a merge patch against original, and
 // makes no request when nothing changed. A reconcile changes only the status
 // of the object it reconciles, so comparing the whole objects compares that.
-func patchStatus(ctx context.Context, c client.StatusClient, original, obj client.Object) error {
+// With opts, client.MergeFromWithOptimisticLock{}, the patch is refused (a
+// conflict) when the object changed since original was read.
+func patchStatus(ctx context.Context, c client.StatusClient, original, obj client.Object, opts ...client.MergeFromOption) error {
 	if equality.Semantic.DeepEqual(original, obj) {
 		return nil
 	}
-	if err := c.Status().Patch(ctx, obj, client.MergeFrom(original)); err != nil {
+	if err := c.Status().Patch(ctx, obj, client.MergeFromWithOptions(original, opts...)); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("patching status: %w", err))
 	}
 	return nil

@@ -85,12 +85,24 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	defer func() {
 		r.finishStatus(sb, retErr)
 		r.recordTransition(original, sb)
-		metrics.ObserveFirstReady(original, sb)
 		if retErr != nil {
 			metrics.ReconcileErrors.WithLabelValues("learningsandbox", readyReason(sb)).Inc()
 		}
-		if err := patchStatus(ctx, r.Client, original, sb); err != nil {
+		// The first Ready is written once: a reconcile of a stale copy (one
+		// that has not seen provisionedAt yet) is refused, and tried again.
+		firstReady := original.Status.ProvisionedAt == nil && sb.Status.ProvisionedAt != nil
+		var lock []client.MergeFromOption
+		if firstReady {
+			lock = append(lock, client.MergeFromWithOptimisticLock{})
+		}
+		err := patchStatus(ctx, r.Client, original, sb, lock...)
+		switch {
+		case firstReady && apierrors.IsConflict(err):
+			result, retErr = ctrl.Result{RequeueAfter: time.Second}, nil
+		case err != nil:
 			retErr = kerrors.NewAggregate([]error{retErr, err})
+		case firstReady:
+			metrics.ObserveFirstReady(original, sb)
 		}
 	}()
 

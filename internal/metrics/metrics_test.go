@@ -17,6 +17,8 @@ limitations under the License.
 package metrics
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -160,4 +162,34 @@ func TestFirstReadyIsObservedOnce(t *testing.T) {
 	h := families[0].GetMetric()[0].GetHistogram()
 	g.Expect(h.GetSampleCount()).To(BeEquivalentTo(1))
 	g.Expect(h.GetSampleSum()).To(BeEquivalentTo(90))
+}
+
+// TestDashboardAndAlertsUseTheseMetrics: every learning_sandbox_ series that
+// the Grafana dashboard and the alerts query is one this package exports.
+func TestDashboardAndAlertsUseTheseMetrics(t *testing.T) {
+	g := NewWithT(t)
+	known := map[string]bool{}
+	descs := make(chan *prometheus.Desc, 32)
+	for _, c := range []prometheus.Collector{TimeToReady, TokensRefreshed, ReconcileErrors, &Collector{}} {
+		c.Describe(descs)
+	}
+	close(descs)
+	fqName := regexp.MustCompile(`fqName: "([a-z_]+)"`)
+	for d := range descs {
+		known[fqName.FindStringSubmatch(d.String())[1]] = true
+	}
+	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+		known[namespace+"_time_to_ready_seconds"+suffix] = true
+	}
+	used := regexp.MustCompile(`learning_sandbox_[a-z_]+`)
+	for _, file := range []string{"../../config/grafana/learning-sandbox-operator.json", "../../config/prometheus/alerts.yaml"} {
+		raw, err := os.ReadFile(file)
+		g.Expect(err).NotTo(HaveOccurred())
+		for _, name := range used.FindAllString(string(raw), -1) {
+			if name == "learning_sandbox_" {
+				continue
+			}
+			g.Expect(known).To(HaveKey(name), "%s queries %s", file, name)
+		}
+	}
 }

@@ -672,14 +672,12 @@ func TestEveryFlagHasAValue(t *testing.T) {
 
 // TestMonitoring: the ServiceMonitor and the alerts are off by default; on,
 // the ServiceMonitor selects the metrics Service and the operator-down alert
-// watches that Service's scrapes. The leader-election Lease is the chart's, so
-// that helm uninstall removes it.
+// watches that Service's scrapes.
 func TestMonitoring(t *testing.T) {
 	g := NewWithT(t)
 	m := render(t)
 	g.Expect(m.names("ServiceMonitor")).To(BeEmpty())
 	g.Expect(m.names("PrometheusRule")).To(BeEmpty())
-	g.Expect(m.names("Lease")).To(ConsistOf("learning-sandbox-operator.learning.dev"))
 
 	m = render(t, "--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true",
 		"--set", "serviceMonitor.labels.release=kube-prometheus-stack")
@@ -713,4 +711,41 @@ func TestMonitoring(t *testing.T) {
 		"LearningSandboxReconcileErrors", "LearningSandboxOperatorDown"))
 
 	g.Expect(template(t, "--set", "serviceMonitor.enabled=yes")).Error().To(MatchError(ContainSubstring("/serviceMonitor/enabled")))
+}
+
+// valuesTable is the values table of a README: from its header row to the
+// first line that is not a table row.
+func valuesTable(t *testing.T, path string) string {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	start := strings.Index(text, "| value | default | what it does |")
+	if start < 0 {
+		t.Fatalf("%s has no values table", path)
+	}
+	var rows []string
+	for line := range strings.SplitSeq(text[start:], "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		rows = append(rows, line)
+	}
+	return strings.Join(rows, "\n")
+}
+
+// TestValuesAreDocumented: the chart's README and the project's README list
+// the same values, and every top-level value of values.yaml is among them.
+func TestValuesAreDocumented(t *testing.T) {
+	g := NewWithT(t)
+	chartTable := valuesTable(t, chartDir+"/README.md")
+	g.Expect(valuesTable(t, root+"/README.md")).To(Equal(chartTable), "README.md's values table is dist/chart/README.md's")
+	raw, err := os.ReadFile(chartDir + "/values.yaml")
+	g.Expect(err).NotTo(HaveOccurred())
+	var values map[string]any
+	g.Expect(yaml.Unmarshal(raw, &values)).To(Succeed())
+	for key := range values {
+		g.Expect(chartTable).To(ContainSubstring("`"+key), "the values table lists %s", key)
+	}
 }

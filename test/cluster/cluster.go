@@ -39,10 +39,13 @@ type Cluster struct {
 	Kubeconfig string
 	Kubectl    string // the toolchain's kubectl
 	RealNode   bool   // with a real worker node (hack/realnode)
+	// NoInstall leaves the CRDs, the learner fences and the catalog to the
+	// suite (a Helm install of the operator brings them).
+	NoInstall bool
 }
 
 // Up starts the cluster (or reuses it) with nodes fake nodes, and installs
-// the CRDs, the learner ClusterRole and the stage catalog.
+// the CRDs, the learner ClusterRole and the stage catalog unless NoInstall.
 func (c *Cluster) Up(nodes int) error {
 	env := os.Environ()
 	if c.RealNode {
@@ -56,6 +59,9 @@ func (c *Cluster) Up(nodes int) error {
 		return err
 	}
 	c.Kubectl = filepath.Join(c.Root, "bin", "k8s", strings.TrimPrefix(version, "v")+"-linux-amd64", "kubectl")
+	if c.NoInstall {
+		return nil
+	}
 	apply := []string{"apply", "--server-side"}
 	for _, args := range [][]string{
 		append(apply, "-f", "config/crd/bases"),

@@ -99,7 +99,7 @@ func (l *learner) connection(g Gomega) map[string]string {
 	out, err := l.kubectl("get", "secret", stack.ConnectionSecretName, "-o", "go-template={{range $k, $v := .data}}{{$k}}={{$v}}\n{{end}}")
 	g.Expect(err).NotTo(HaveOccurred(), out)
 	values := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
 		k, v, _ := strings.Cut(line, "=")
 		raw, err := base64.StdEncoding.DecodeString(v)
 		g.Expect(err).NotTo(HaveOccurred())

@@ -29,7 +29,6 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
@@ -93,7 +92,7 @@ func withoutPublicImages(stage *sandboxv1.RoadmapStage) []sandboxv1.ComponentOve
 	var out []sandboxv1.ComponentOverride
 	for _, c := range stage.Spec.Components {
 		if c.Type == sandboxv1.ComponentContainer {
-			out = append(out, sandboxv1.ComponentOverride{Name: c.Name, Disabled: ptr.To(true)})
+			out = append(out, sandboxv1.ComponentOverride{Name: c.Name, Disabled: new(true)})
 		}
 	}
 	return out
