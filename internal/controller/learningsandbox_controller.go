@@ -177,7 +177,7 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, err
 	}
 	setComponents(sb, observed)
-	if _, err := r.checkLearnerFences(ctx, sb); err != nil {
+	if err := r.checkLearnerFences(ctx, sb); err != nil {
 		return ctrl.Result{}, err
 	}
 	markProvisioned(sb, r.Clock.Now())

@@ -81,13 +81,13 @@ func fenceCacheOptions(settings stack.Settings, byObject map[client.Object]cache
 }
 
 // checkLearnerFences marks the sandbox stalled when an object of its learner's
-// access is missing. It returns whether all are there.
-func (r *LearningSandboxReconciler) checkLearnerFences(ctx context.Context, sb *sandboxv1.LearningSandbox) (bool, error) {
+// access is missing, naming each one.
+func (r *LearningSandboxReconciler) checkLearnerFences(ctx context.Context, sb *sandboxv1.LearningSandbox) error {
 	var missing []string
 	for _, f := range learnerFences(r.Settings) {
 		obj, ok := f.object.DeepCopyObject().(client.Object)
 		if !ok {
-			return false, fmt.Errorf("%s is not a client.Object", f.kind)
+			return fmt.Errorf("%s is not a client.Object", f.kind)
 		}
 		err := r.Get(ctx, client.ObjectKey{Name: f.name}, obj)
 		if apierrors.IsNotFound(err) {
@@ -95,14 +95,13 @@ func (r *LearningSandboxReconciler) checkLearnerFences(ctx context.Context, sb *
 			continue
 		}
 		if err != nil {
-			return false, fmt.Errorf("reading %s %s: %w", f.kind, f.name, err)
+			return fmt.Errorf("reading %s %s: %w", f.kind, f.name, err)
 		}
 	}
-	if len(missing) == 0 {
-		return true, nil
+	if len(missing) > 0 {
+		markStalled(sb, sandboxv1.ReasonLearnerAccessMissing, strings.Join(missing, "; ")+": "+installFences)
 	}
-	markStalled(sb, sandboxv1.ReasonLearnerAccessMissing, strings.Join(missing, "; ")+": "+installFences)
-	return false, nil
+	return nil
 }
 
 // fenceChanged passes the creation and deletion of a learner fence, the only

@@ -23,62 +23,22 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
 )
 
 // scrape reads the manager's metrics endpoint as Prometheus does.
-func scrape(g Gomega) map[string]*dto.MetricFamily {
+func scrape(g Gomega) cluster.Metrics {
 	resp, err := http.Get(metricsURL)
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = resp.Body.Close() }()
 	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
+	m, err := cluster.ParseMetrics(resp.Body)
 	g.Expect(err).NotTo(HaveOccurred())
-	return families
-}
-
-// sample is the value of the series of family whose labels include labels,
-// and whether there is one; a histogram's value is its count.
-func sample(families map[string]*dto.MetricFamily, family string, labels ...string) (float64, bool) {
-	f := families[family]
-	if f == nil {
-		return 0, false
-	}
-	for _, m := range f.GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		match := true
-		for i := 0; i+1 < len(labels); i += 2 {
-			match = match && have[labels[i]] == labels[i+1]
-		}
-		if !match {
-			continue
-		}
-		switch {
-		case m.GetGauge() != nil:
-			return m.GetGauge().GetValue(), true
-		case m.GetCounter() != nil:
-			return m.GetCounter().GetValue(), true
-		case m.GetHistogram() != nil:
-			return float64(m.GetHistogram().GetSampleCount()), true
-		}
-	}
-	return 0, false
-}
-
-// value is sample's value, 0 when there is no such series.
-func value(families map[string]*dto.MetricFamily, family string, labels ...string) float64 {
-	v, _ := sample(families, family, labels...)
-	return v
+	return m
 }
 
 // TestMetricsEndpointCountsSandboxes scrapes the metrics endpoint as
@@ -105,23 +65,23 @@ func TestMetricsEndpointCountsSandboxes(t *testing.T) {
 
 	g.Eventually(func(g Gomega) {
 		m := scrape(g)
-		g.Expect(value(m, "learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Ready")).To(BeEquivalentTo(2))
-		g.Expect(value(m, "learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Provisioning")).To(BeEquivalentTo(1))
-		g.Expect(value(m, "learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Failed")).To(BeEquivalentTo(1))
-		g.Expect(value(m, "learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Suspended")).To(BeEquivalentTo(0))
-		g.Expect(value(m, "learning_sandbox_longest_not_ready_seconds", "stage", stage.Name)).To(BeNumerically(">", 0))
-		g.Expect(value(m, "learning_sandbox_time_to_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Ready")).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Provisioning")).To(BeEquivalentTo(1))
+		g.Expect(m.Value("learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Failed")).To(BeEquivalentTo(1))
+		g.Expect(m.Value("learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Suspended")).To(BeEquivalentTo(0))
+		g.Expect(m.Value("learning_sandbox_longest_not_ready_seconds", "stage", stage.Name)).To(BeNumerically(">", 0))
+		g.Expect(m.Value("learning_sandbox_time_to_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(2))
 
-		g.Expect(value(m, "learning_sandbox_cohort_sandboxes", "cohort", c.Name, "phase", "Ready")).To(BeEquivalentTo(2))
-		g.Expect(value(m, "learning_sandbox_cohort_sandboxes", "cohort", c.Name, "phase", "Provisioning")).To(BeEquivalentTo(0))
-		g.Expect(value(m, "learning_sandbox_cohort_learners", "cohort", c.Name)).To(BeEquivalentTo(2))
-		g.Expect(value(m, "learning_sandbox_cohort_starts_at_timestamp_seconds", "cohort", c.Name)).
+		g.Expect(m.Value("learning_sandbox_cohort_sandboxes", "cohort", c.Name, "phase", "Ready")).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_cohort_sandboxes", "cohort", c.Name, "phase", "Provisioning")).To(BeEquivalentTo(0))
+		g.Expect(m.Value("learning_sandbox_cohort_learners", "cohort", c.Name)).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_cohort_starts_at_timestamp_seconds", "cohort", c.Name)).
 			To(BeEquivalentTo(startsAt.Unix()))
 
-		g.Expect(value(m, "learning_sandbox_learner_tokens_refreshed_total") -
-			value(before, "learning_sandbox_learner_tokens_refreshed_total")).To(BeEquivalentTo(1))
-		g.Expect(value(m, "learning_sandbox_reconcile_errors_total", "controller", "learningsandbox", "reason", sandboxv1.ReasonUnknownComponent) -
-			value(before, "learning_sandbox_reconcile_errors_total", "controller", "learningsandbox", "reason", sandboxv1.ReasonUnknownComponent)).
+		g.Expect(m.Value("learning_sandbox_learner_tokens_refreshed_total") -
+			before.Value("learning_sandbox_learner_tokens_refreshed_total")).To(BeEquivalentTo(1))
+		g.Expect(m.Value("learning_sandbox_reconcile_errors_total", "controller", "learningsandbox", "reason", sandboxv1.ReasonUnknownComponent) -
+			before.Value("learning_sandbox_reconcile_errors_total", "controller", "learningsandbox", "reason", sandboxv1.ReasonUnknownComponent)).
 			To(BeNumerically(">=", 1))
 	}).Should(Succeed())
 
@@ -131,10 +91,10 @@ func TestMetricsEndpointCountsSandboxes(t *testing.T) {
 	deleteIgnoringNotFound(t, broken)
 	g.Eventually(func(g Gomega) {
 		m := scrape(g)
-		g.Expect(value(m, "learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Ready")).To(BeEquivalentTo(3))
-		g.Expect(value(m, "learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Failed")).To(BeEquivalentTo(0))
-		g.Expect(value(m, "learning_sandbox_longest_not_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(0))
-		g.Expect(value(m, "learning_sandbox_time_to_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(3))
+		g.Expect(m.Value("learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Ready")).To(BeEquivalentTo(3))
+		g.Expect(m.Value("learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Failed")).To(BeEquivalentTo(0))
+		g.Expect(m.Value("learning_sandbox_longest_not_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(0))
+		g.Expect(m.Value("learning_sandbox_time_to_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(3))
 	}).Should(Succeed())
 
 	// A suspended sandbox is not waited for, and its first Ready is not
@@ -146,13 +106,13 @@ func TestMetricsEndpointCountsSandboxes(t *testing.T) {
 			g.Expect(getSandbox(g, name).Spec.Suspend).To(BeTrue())
 		}
 		m := scrape(g)
-		g.Expect(value(m, "learning_sandbox_longest_not_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(0))
+		g.Expect(m.Value("learning_sandbox_longest_not_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(0))
 	}).Should(Succeed())
 	markSandboxesReady(t, g, names...)
 	g.Eventually(func(g Gomega) {
 		m := scrape(g)
-		g.Expect(value(m, "learning_sandbox_cohort_sandboxes", "cohort", c.Name, "phase", "Suspended")).To(BeEquivalentTo(2))
-		g.Expect(value(m, "learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Suspended")).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_cohort_sandboxes", "cohort", c.Name, "phase", "Suspended")).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_sandboxes", "stage", stage.Name, "phase", "Suspended")).To(BeEquivalentTo(2))
 	}).Should(Succeed())
 	suspendCohort(t, c.Name, false)
 	g.Eventually(func(g Gomega) {
@@ -162,10 +122,10 @@ func TestMetricsEndpointCountsSandboxes(t *testing.T) {
 	}).Should(Succeed())
 	markSandboxesReady(t, g, names...)
 	g.Eventually(func(g Gomega) {
-		g.Expect(value(scrape(g), "learning_sandbox_cohort_sandboxes", "cohort", c.Name, "phase", "Ready")).To(BeEquivalentTo(2))
+		g.Expect(scrape(g).Value("learning_sandbox_cohort_sandboxes", "cohort", c.Name, "phase", "Ready")).To(BeEquivalentTo(2))
 	}).Should(Succeed())
 	m := scrape(g)
-	g.Expect(value(m, "learning_sandbox_time_to_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(3))
+	g.Expect(m.Value("learning_sandbox_time_to_ready_seconds", "stage", stage.Name)).To(BeEquivalentTo(3))
 
 	for name, f := range m {
 		if !strings.HasPrefix(name, "learning_sandbox_") {

@@ -31,9 +31,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -47,6 +44,7 @@ import (
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
+	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
 )
 
 const (
@@ -98,12 +96,12 @@ func TestAPlatformTeamRunsTheOperator(t *testing.T) {
 	t.Log("the leader's metrics count the class")
 	g.Eventually(func(g Gomega) {
 		m := scrapeLeader(g)
-		g.Expect(value(m, "learning_sandbox_cohort_sandboxes", "cohort", cohortName, "phase", "Ready")).To(BeEquivalentTo(2))
-		g.Expect(value(m, "learning_sandbox_cohort_learners", "cohort", cohortName)).To(BeEquivalentTo(2))
-		g.Expect(value(m, "learning_sandbox_sandboxes", "stage", "databases", "phase", "Ready")).To(BeEquivalentTo(2))
-		g.Expect(value(m, "learning_sandbox_cohort_exercises_passed", "cohort", cohortName, "exercise", "notes-table")).
+		g.Expect(m.Value("learning_sandbox_cohort_sandboxes", "cohort", cohortName, "phase", "Ready")).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_cohort_learners", "cohort", cohortName)).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_sandboxes", "stage", "databases", "phase", "Ready")).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_cohort_exercises_passed", "cohort", cohortName, "exercise", "notes-table")).
 			To(BeEquivalentTo(1))
-		g.Expect(value(m, "learning_sandbox_time_to_ready_seconds", "stage", "databases")).To(BeEquivalentTo(2))
+		g.Expect(m.Value("learning_sandbox_time_to_ready_seconds", "stage", "databases")).To(BeEquivalentTo(2))
 	}, time.Minute, 2*time.Second).Should(Succeed())
 
 	t.Log("the leader is killed: the other replica takes over, no sandbox is lost or made twice")
@@ -315,7 +313,7 @@ func names(g Gomega, list client.ObjectList) []string {
 // scrapeLeader reads the leader's metrics as Prometheus would: over HTTPS
 // through a port-forward, with the token of a ServiceAccount bound to the
 // chart's metrics-reader ClusterRole.
-func scrapeLeader(g Gomega) map[string]*dto.MetricFamily {
+func scrapeLeader(g Gomega) cluster.Metrics {
 	token := scraperToken(g)
 	pf := exec.Command(local.Kubectl, "--kubeconfig", local.Kubeconfig, "port-forward", "-n", operatorNS,
 		"pod/"+leader(g), ":8443")
@@ -341,10 +339,9 @@ func scrapeLeader(g Gomega) map[string]*dto.MetricFamily {
 	g.Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = resp.Body.Close() }()
 	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
+	m, err := cluster.ParseMetrics(resp.Body)
 	g.Expect(err).NotTo(HaveOccurred())
-	return families
+	return m
 }
 
 // scraperToken makes a ServiceAccount that may read the metrics, as a
@@ -366,33 +363,6 @@ func scraperToken(g Gomega) string {
 	token, err := local.Run("create", "token", sa.Name, "-n", sa.Namespace)
 	g.Expect(err).NotTo(HaveOccurred(), token)
 	return strings.TrimSpace(token)
-}
-
-// value is the value of the series of family whose labels include labels (a
-// histogram's count), or 0.
-func value(families map[string]*dto.MetricFamily, family string, labels ...string) float64 {
-	for _, m := range families[family].GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		match := true
-		for i := 0; i+1 < len(labels); i += 2 {
-			match = match && have[labels[i]] == labels[i+1]
-		}
-		if !match {
-			continue
-		}
-		switch {
-		case m.GetGauge() != nil:
-			return m.GetGauge().GetValue()
-		case m.GetHistogram() != nil:
-			return float64(m.GetHistogram().GetSampleCount())
-		default:
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
 }
 
 // withoutPublicImages leaves out the stage's generic containers (MongoDB),
