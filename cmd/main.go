@@ -98,7 +98,9 @@ func main() {
 		"The default image of Postgres components.")
 	flag.StringVar(&settings.Images.Redis, "redis-image", settings.Images.Redis, "The default image of Redis components.")
 	flag.StringVar(&settings.Images.Nginx, "nginx-image", settings.Images.Nginx, "The default image of Nginx components.")
-	flag.StringVar(&settings.Images.App, "app-image", settings.Images.App, "The default image of App components.")
+	flag.StringVar(&settings.Images.App, "app-image", settings.Images.App, "The default image of App components: "+
+		"the sample app, as a release publishes it. To run your own build: make images-push IMG_REGISTRY=REGISTRY, "+
+		"then --app-image=REGISTRY/sample-app:VERSION.")
 	var maxTTL time.Duration
 	flag.DurationVar(&maxTTL, "max-ttl", 0, "The longest spec.ttl a sandbox may ask for, e.g. 2160h; 0: no maximum.")
 	var learnerServer string
