@@ -126,9 +126,5 @@ func (r *LearningSandboxReconciler) allSandboxes(ctx context.Context, _ client.O
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the sandboxes to check their learner access")
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for i := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
-	}
-	return reqs
+	return requestsFor(list.Items)
 }

@@ -185,9 +185,14 @@ func (r *LearningSandboxReconciler) sandboxesOfStage(ctx context.Context, stage 
 		ctrl.LoggerFrom(ctx).Error(err, "Failed to list the sandboxes of a stage", "stage", stage.GetName())
 		return nil
 	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, sb := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&sb)})
+	return requestsFor(list.Items)
+}
+
+// requestsFor is a reconcile request for each sandbox.
+func requestsFor(sandboxes []sandboxv1.LearningSandbox) []reconcile.Request {
+	reqs := make([]reconcile.Request, 0, len(sandboxes))
+	for i := range sandboxes {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&sandboxes[i])})
 	}
 	return reqs
 }

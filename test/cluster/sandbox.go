@@ -41,3 +41,16 @@ func WaitReady(g gomega.Gomega, c client.Client, name string, timeout, poll time
 	}, timeout, poll).Should(gomega.Succeed())
 	return sb
 }
+
+// WithoutPublicImages leaves out the stage's generic containers (MongoDB):
+// their images are public ones, which the offline real node cannot pull, and
+// Debian has no package to build them from. The README says so.
+func WithoutPublicImages(stage *sandboxv1.RoadmapStage) []sandboxv1.ComponentOverride {
+	var out []sandboxv1.ComponentOverride
+	for _, c := range stage.Spec.Components {
+		if c.Type == sandboxv1.ComponentContainer {
+			out = append(out, sandboxv1.ComponentOverride{Name: c.Name, Disabled: new(true)})
+		}
+	}
+	return out
+}

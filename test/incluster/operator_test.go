@@ -80,7 +80,7 @@ func TestAPlatformTeamRunsTheOperator(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: cohortName},
 		Spec: sandboxv1.LearningCohortSpec{Stage: stage.Name,
 			Learners: []sandboxv1.CohortLearner{{Name: "ada"}, {Name: "linus"}},
-			Template: sandboxv1.SandboxTemplate{Components: withoutPublicImages(&stage)}},
+			Template: sandboxv1.SandboxTemplate{Components: cluster.WithoutPublicImages(&stage)}},
 	}
 	g.Expect(k8sClient.Create(ctx, cohort)).To(Succeed())
 	expectClassReady(g, "ada", "linus")
@@ -285,10 +285,8 @@ func installed(g Gomega, ns string) []string {
 			left = append(left, kind+"/"+name)
 		}
 	}
-	for _, name := range []string{stack.DefaultLearnerClusterRole} {
-		if err := k8sClient.Get(ctx, client.ObjectKey{Name: name}, &rbacv1.ClusterRole{}); err == nil {
-			left = append(left, "ClusterRole/"+name)
-		}
+	if err := k8sClient.Get(ctx, client.ObjectKey{Name: stack.DefaultLearnerClusterRole}, &rbacv1.ClusterRole{}); err == nil {
+		left = append(left, "ClusterRole/"+stack.DefaultLearnerClusterRole)
 	}
 	var pods corev1.PodList
 	g.Expect(k8sClient.List(ctx, &pods, client.InNamespace(ns))).To(Succeed())
@@ -363,16 +361,4 @@ func scraperToken(g Gomega) string {
 	token, err := local.Run("create", "token", sa.Name, "-n", sa.Namespace)
 	g.Expect(err).NotTo(HaveOccurred(), token)
 	return strings.TrimSpace(token)
-}
-
-// withoutPublicImages leaves out the stage's generic containers (MongoDB),
-// whose public images this offline node cannot pull.
-func withoutPublicImages(stage *sandboxv1.RoadmapStage) []sandboxv1.ComponentOverride {
-	var out []sandboxv1.ComponentOverride
-	for _, c := range stage.Spec.Components {
-		if c.Type == sandboxv1.ComponentContainer {
-			out = append(out, sandboxv1.ComponentOverride{Name: c.Name, Disabled: new(true)})
-		}
-	}
-	return out
 }

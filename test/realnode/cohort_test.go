@@ -30,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
 )
 
 // TestAClassSeesALearnersExercise: an instructor hands out the class's
@@ -43,7 +44,7 @@ func TestAClassSeesALearnersExercise(t *testing.T) {
 	cohort := &sandboxv1.LearningCohort{
 		ObjectMeta: metav1.ObjectMeta{Name: "real-class"},
 		Spec: sandboxv1.LearningCohortSpec{Stage: "caching", Learners: []sandboxv1.CohortLearner{{Name: "ada"}},
-			Template: sandboxv1.SandboxTemplate{Access: sandboxv1.Access{Kubeconfig: true}, Components: withoutPublicImages(&stage)}},
+			Template: sandboxv1.SandboxTemplate{Access: sandboxv1.Access{Kubeconfig: true}, Components: cluster.WithoutPublicImages(&stage)}},
 	}
 	g.Expect(k8sClient.Create(ctx, cohort)).To(Succeed())
 	t.Cleanup(func() {

@@ -30,10 +30,11 @@ import (
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
+	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
 )
 
 // databases is the stage of the session: PostgreSQL, Redis, the sample app
-// behind Nginx, and MongoDB (left out: see withoutPublicImages).
+// behind Nginx, and MongoDB (left out: see cluster.WithoutPublicImages).
 const databases = "databases"
 
 // TestALearnersSession is the README's walkthrough as a learner does it, with
@@ -49,7 +50,7 @@ func TestALearnersSession(t *testing.T) {
 	newSandbox(t, g, &sandboxv1.LearningSandbox{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: sandboxv1.LearningSandboxSpec{
-			Stage: databases, Access: sandboxv1.Access{Kubeconfig: true}, Components: withoutPublicImages(&stage),
+			Stage: databases, Access: sandboxv1.Access{Kubeconfig: true}, Components: cluster.WithoutPublicImages(&stage),
 		},
 	})
 	waitReady(g, name)

@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
 )
 
 // stageBatch is how many stacks share the node at once: its two CPUs hold
@@ -56,7 +57,7 @@ func TestEveryStageRunsOnTheRealNode(t *testing.T) {
 			for _, stage := range batch {
 				newSandbox(t, g, &sandboxv1.LearningSandbox{
 					ObjectMeta: metav1.ObjectMeta{Name: "real-" + stage.Name},
-					Spec:       sandboxv1.LearningSandboxSpec{Stage: stage.Name, Components: withoutPublicImages(&stage)},
+					Spec:       sandboxv1.LearningSandboxSpec{Stage: stage.Name, Components: cluster.WithoutPublicImages(&stage)},
 				})
 			}
 			for _, stage := range batch {
@@ -83,17 +84,4 @@ func TestEveryStageRunsOnTheRealNode(t *testing.T) {
 			}
 		})
 	}
-}
-
-// withoutPublicImages leaves out the stage's generic containers (MongoDB):
-// their images are public ones, which this offline node cannot pull, and
-// Debian has no package to build them from. The README says so.
-func withoutPublicImages(stage *sandboxv1.RoadmapStage) []sandboxv1.ComponentOverride {
-	var out []sandboxv1.ComponentOverride
-	for _, c := range stage.Spec.Components {
-		if c.Type == sandboxv1.ComponentContainer {
-			out = append(out, sandboxv1.ComponentOverride{Name: c.Name, Disabled: new(true)})
-		}
-	}
-	return out
 }
