@@ -26,7 +26,10 @@ limitations under the License.
 // reconciles, its peak heap and RSS, its writes at steady state and after a
 // restart, and whether its heap grows with unrelated objects.
 //
-//	go run ./hack/bench -sizes 100,1000 -cohorts 100,500 -out bench.md
+// Each scenario runs -runs times, each on fresh clusters; the table gives the
+// median of every figure and how far the runs spread.
+//
+//	go run ./hack/bench -sizes 100,1000 -cohorts 1000 -runs 3 -out bench.md
 package main
 
 import (
@@ -49,6 +52,7 @@ import (
 // config is what the flags ask for.
 type config struct {
 	sizes, cohorts []int
+	runs           int
 	stage          string
 	concurrency    int
 	qps            float64
@@ -96,10 +100,11 @@ func (l *intList) Set(s string) error {
 
 // parseFlags reads the command line.
 func parseFlags() config {
-	cfg := config{sizes: intList{100, 1000}, cohorts: intList{100, 500}}
+	cfg := config{sizes: intList{100, 1000}, cohorts: intList{1000}}
 	sizes, cohorts := intList(cfg.sizes), intList(cfg.cohorts)
 	flag.Var(&sizes, "sizes", "Numbers of LearningSandboxes to create, one scenario each (empty: none).")
 	flag.Var(&cohorts, "cohorts", "Numbers of learners of one LearningCohort, one scenario each (empty: none).")
+	flag.IntVar(&cfg.runs, "runs", 3, "Runs of each scenario, each on fresh clusters; the table gives the median and the spread.")
 	flag.StringVar(&cfg.stage, "stage", "apis", "The RoadmapStage (config/stages) of every sandbox.")
 	flag.IntVar(&cfg.concurrency, "concurrency", 8,
 		"The operator's --concurrency, and the baseline's number of parallel writers.")
@@ -127,6 +132,7 @@ func parseFlags() config {
 		"How long the CPU profiles of the baseline and of provisioning run.")
 	flag.Parse()
 	cfg.sizes, cfg.cohorts = sizes, cohorts
+	cfg.runs = max(cfg.runs, 1)
 	return cfg
 }
 
@@ -160,24 +166,29 @@ func bench(cfg config) error {
 	}
 	rep := &report{cfg: cfg, env: env, args: os.Args[1:]}
 	var failed error
+scenarios:
 	for i, sc := range scenarios {
-		logf("Scenario %s", sc)
-		res, err := runScenario(ctx, env, sc, i == len(scenarios)-1)
-		var skip *skipError
-		switch {
-		case errors.As(err, &skip):
-			rep.notes = append(rep.notes, fmt.Sprintf("%s: skipped: %s", sc, skip.reason))
-			logf("Skipped %s: %s", sc, skip.reason)
-		case err != nil:
-			rep.notes = append(rep.notes, fmt.Sprintf("%s: failed: %v", sc, err))
-			logf("Failed %s: %v", sc, err)
-			failed = errors.Join(failed, fmt.Errorf("%s: %w", sc, err))
-		default:
-			rep.results = append(rep.results, res)
-			logf("Result %s: %s", sc, res.summary())
-		}
-		if ctx.Err() != nil {
-			break
+		for run := 1; run <= cfg.runs; run++ {
+			logf("Scenario %s, run %d of %d", sc, run, cfg.runs)
+			res, err := runScenario(ctx, env, sc, i == len(scenarios)-1 && run == cfg.runs)
+			res.run = run
+			var skip *skipError
+			switch {
+			case errors.As(err, &skip):
+				rep.notes = append(rep.notes, fmt.Sprintf("%s: skipped: %s", sc, skip.reason))
+				logf("Skipped %s: %s", sc, skip.reason)
+				continue scenarios
+			case err != nil:
+				rep.notes = append(rep.notes, fmt.Sprintf("%s, run %d: failed: %v", sc, run, err))
+				logf("Failed %s, run %d: %v", sc, run, err)
+				failed = errors.Join(failed, fmt.Errorf("%s, run %d: %w", sc, run, err))
+			default:
+				rep.results = append(rep.results, res)
+				logf("Result %s, run %d: %s", sc, run, res.summary())
+			}
+			if ctx.Err() != nil {
+				break scenarios
+			}
 		}
 	}
 	rep.elapsed = time.Since(started)

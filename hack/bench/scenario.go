@@ -69,6 +69,7 @@ func (s scenario) slug() string {
 // result is what one scenario measured.
 type result struct {
 	sc          scenario
+	run         int
 	objects     int
 	controllers []string
 

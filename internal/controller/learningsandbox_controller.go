@@ -70,6 +70,8 @@ type LearningSandboxReconciler struct {
 	CheckWorkers int
 
 	schedule checkSchedule
+	// ledger tells what the cache leaves out of the sandboxes' objects (see cache.go).
+	ledger *drift.Ledger
 }
 
 // Reconcile brings one sandbox to its desired state, in order: expiry, stage,
@@ -79,7 +81,15 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 
 	sb := &sandboxv1.LearningSandbox{}
 	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.ledger.ForgetNamespace(r.Settings.NamespaceName(req.Name))
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.statusBehind(sb) {
+		// The cache has not yet seen this operator's last status write: a
+		// reconcile of this copy would write the same again.
+		return ctrl.Result{RequeueAfter: cacheLagRecheck}, nil
 	}
 	original := sb.DeepCopy()
 	defer func() {
@@ -87,6 +97,13 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		r.recordTransition(original, sb)
 		if retErr != nil {
 			metrics.ReconcileErrors.WithLabelValues("learningsandbox", readyReason(sb)).Inc()
+		}
+		// By the real clock, as the conditions' transition times are.
+		if wait := progressWait(original, sb, time.Now()); wait > 0 {
+			// Only progress within the phase changed, soon after it began:
+			// written with the next change of phase, or once wait is up.
+			result.RequeueAfter = earliest(result.RequeueAfter, wait)
+			return
 		}
 		// The first Ready is written once: a reconcile of a stale copy (one
 		// that has not seen provisionedAt yet) is refused, and tried again.
@@ -103,6 +120,9 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		case firstReady:
 			metrics.ObserveFirstReady(original, sb)
+		}
+		if err == nil && sb.ResourceVersion != original.ResourceVersion {
+			r.recordStatusWrite(sb)
 		}
 	}()
 
@@ -122,7 +142,7 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	ns, err := r.ensureNamespace(ctx, sb)
+	ns, err := r.ensureNamespace(ctx, sb, stage)
 	if terminating, ok := errors.AsType[*namespaceTerminatingError](err); ok {
 		setCondition(sb, sandboxv1.ReadyCondition, metav1.ConditionFalse, sandboxv1.ReasonNamespaceTerminating, terminating.Error())
 		setCondition(sb, sandboxv1.ReconcilingCondition, metav1.ConditionTrue, sandboxv1.ReasonNamespaceTerminating, terminating.Error())
@@ -161,9 +181,15 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("rendering the stack: %w", err)
 	}
-	changed, err := r.applyStack(ctx, sb, st)
+	changed, pending, err := r.applyStack(ctx, sb, st)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if pending {
+		// The cache brings the objects it has not seen yet, and with them a
+		// reconcile; this one makes sure, should it see neither them nor
+		// their deletion.
+		requeueAfter = earliest(requeueAfter, cacheLag)
 	}
 	refreshIn, err := r.reconcileKubeconfig(ctx, sb, ns)
 	if err != nil {
@@ -187,7 +213,7 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 		return ctrl.Result{}, err
 	}
 	sb.Status.ObservedGeneration = sb.Generation
-	log.V(1).Info("Reconciled sandbox", "namespace", ns, "ready", sb.Status.ComponentsReady, "applied", len(changed))
+	log.V(1).Info("Reconciled sandbox", "namespace", ns, "ready", sb.Status.ComponentsReady, "changed", len(changed))
 	return ctrl.Result{RequeueAfter: earliest(earliest(requeueAfter, refreshIn), checkIn)}, nil
 }
 
@@ -225,6 +251,16 @@ func (r *LearningSandboxReconciler) finishStatus(sb *sandboxv1.LearningSandbox, 
 func (r *LearningSandboxReconciler) recordTransition(before, after *sandboxv1.LearningSandbox) {
 	now := readyChanged(before, after)
 	if now == nil {
+		return
+	}
+	switch {
+	case apimeta.FindStatusCondition(before.Status.Conditions, sandboxv1.ReadyCondition) == nil &&
+		now.Reason == sandboxv1.ReasonComponentsNotReady:
+		// A new sandbox is not ready yet: that says nothing new.
+		return
+	case before.Status.ProvisionedAt == nil && now.Status == metav1.ConditionTrue:
+		// Its first Ready is in status.provisionedAt and the time-to-Ready
+		// metric; an event for each of a class's sandboxes says no more.
 		return
 	}
 	eventType := corev1.EventTypeNormal
@@ -279,8 +315,11 @@ func (r *LearningSandboxReconciler) getStage(ctx context.Context, sb *sandboxv1.
 
 // ensureNamespace makes sure the sandbox's namespace exists and was made for
 // this sandbox. A namespace made for anything else is never adopted, changed
-// or deleted: the sandbox stalls and says so.
-func (r *LearningSandboxReconciler) ensureNamespace(ctx context.Context, sb *sandboxv1.LearningSandbox) (string, error) {
+// or deleted: the sandbox stalls and says so. A new namespace is created
+// whole, as the stack renders it, so that applying the stack finds nothing
+// to change in it.
+func (r *LearningSandboxReconciler) ensureNamespace(ctx context.Context, sb *sandboxv1.LearningSandbox,
+	stage *sandboxv1.RoadmapStage) (string, error) {
 	name := r.Settings.NamespaceName(sb.Name)
 	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
 		return "", r.stall(sb, sandboxv1.ReasonNamespaceTooLong, fmt.Errorf(
@@ -289,18 +328,17 @@ func (r *LearningSandboxReconciler) ensureNamespace(ctx context.Context, sb *san
 	ns := &corev1.Namespace{}
 	err := r.Get(ctx, client.ObjectKey{Name: name}, ns)
 	if apierrors.IsNotFound(err) {
+		if _, lagging := r.cacheLags(ledgerKey("Namespace", client.ObjectKey{Name: name})); lagging {
+			// Created a moment ago by this operator; the cache has not seen it yet.
+			sb.Status.Namespace = name
+			return name, nil
+		}
 		// The cache holds only the operator's namespaces: absent from it, the
 		// namespace is new, or someone else's, which Create tells apart.
-		ns = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-			Name:            name,
-			Labels:          stack.NamespaceLabels(sb.Name),
-			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(sb, sandboxv1.GroupVersion.WithKind("LearningSandbox"))},
-		}}
-		err = r.Create(ctx, ns, client.FieldOwner(stack.FieldOwner))
+		ns, err = r.createNamespace(ctx, sb, stage)
 		if apierrors.IsAlreadyExists(err) {
+			ns = &corev1.Namespace{}
 			err = r.APIReader.Get(ctx, client.ObjectKey{Name: name}, ns)
-		} else if err == nil {
-			ctrl.LoggerFrom(ctx).Info("Created namespace", "namespace", klog.KObj(ns))
 		}
 	}
 	if err != nil {
@@ -412,52 +450,37 @@ func stringMap(data map[string][]byte) map[string]string {
 }
 
 // applyStack server-side applies every object of the stack that drifted from
-// what it should be, and returns the workloads it changed. An object that
-// already holds every field the operator sets is not written to at all.
-func (r *LearningSandboxReconciler) applyStack(ctx context.Context, sb *sandboxv1.LearningSandbox, st *stack.Stack) (map[string]bool, error) {
-	changed := map[string]bool{}
+// what it should be, and returns the objects it changed: applied now, or
+// applied a moment ago and not yet seen by the cache (then pending is true).
+// An object that already holds every field the operator sets is not written
+// to at all.
+func (r *LearningSandboxReconciler) applyStack(ctx context.Context, sb *sandboxv1.LearningSandbox,
+	st *stack.Stack) (changed map[string]bool, pending bool, err error) {
+	changed = map[string]bool{}
+	written := 0
 	objects := append([]stack.Object{st.Namespace}, st.Objects...)
 	for _, obj := range objects {
-		applied, err := r.applyIfDrifted(ctx, obj)
+		outcome, err := r.applyIfDrifted(ctx, obj)
 		if apierrors.IsInvalid(err) {
-			return nil, r.stall(sb, sandboxv1.ReasonApplyFailed, err)
+			return nil, false, r.stall(sb, sandboxv1.ReasonApplyFailed, err)
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if applied {
-			changed[*obj.GetKind()+"/"+*obj.GetName()] = true
+		switch outcome {
+		case applied:
+			written++
+		case applyPending:
+			pending = true
+		case inSync:
+			continue
 		}
+		changed[*obj.GetKind()+"/"+*obj.GetName()] = true
 	}
-	if len(changed) > 0 {
-		ctrl.LoggerFrom(ctx).Info("Applied stack", "namespace", st.Namespace.GetName(), "objects", len(changed))
+	if written > 0 {
+		ctrl.LoggerFrom(ctx).Info("Applied stack", "namespace", st.Namespace.GetName(), "objects", written)
 	}
-	return changed, nil
-}
-
-func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stack.Object) (bool, error) {
-	existing, err := r.newObject(obj)
-	if err != nil {
-		return false, err
-	}
-	key := client.ObjectKey{Name: *obj.GetName()}
-	if obj.GetNamespace() != nil {
-		key.Namespace = *obj.GetNamespace()
-	}
-	err = r.Get(ctx, key, existing)
-	switch {
-	case err == nil:
-		drifted, err := drift.Drifted(obj, existing)
-		if err != nil || !drifted {
-			return false, err
-		}
-	case !apierrors.IsNotFound(err):
-		return false, fmt.Errorf("reading %s %s: %w", *obj.GetKind(), key, err)
-	}
-	if err := r.Apply(ctx, obj, client.FieldOwner(stack.FieldOwner), client.ForceOwnership); err != nil {
-		return false, fmt.Errorf("applying %s %s: %w", *obj.GetKind(), key, err)
-	}
-	return true, nil
+	return changed, pending, nil
 }
 
 // newObject is an empty typed object of the desired object's kind.

@@ -18,27 +18,26 @@ package controller
 import (
 	"cmp"
 	"context"
+	"fmt"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/labels"
-	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/drift"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
 
@@ -112,34 +111,6 @@ func CacheOptions(settings stack.Settings) cache.Options {
 	return cache.Options{DefaultTransform: transformCached(), ByObject: byObject}
 }
 
-// transformCached keeps of an object only what the operator reads: no
-// managedFields, and no status of a ResourceQuota (the quota controller's
-// usage figures, rewritten whenever a pod comes or goes).
-func transformCached() toolscache.TransformFunc {
-	stripManagedFields := cache.TransformStripManagedFields()
-	return func(in any) (any, error) {
-		if quota, ok := in.(*corev1.ResourceQuota); ok {
-			quota.Status = corev1.ResourceQuotaStatus{}
-		}
-		return stripManagedFields(in)
-	}
-}
-
-// cachedChange passes the updates of a child that change what the cache holds
-// of it, and drops the rest, such as a ResourceQuota's new usage figures,
-// which transformCached leaves out: only the resourceVersion tells them apart.
-var cachedChange = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-	if e.ObjectOld == nil || e.ObjectNew == nil {
-		return true
-	}
-	updated, ok := e.ObjectNew.DeepCopyObject().(client.Object)
-	if !ok {
-		return true
-	}
-	updated.SetResourceVersion(e.ObjectOld.GetResourceVersion())
-	return !equality.Semantic.DeepEqual(e.ObjectOld, updated)
-}}
-
 // Options tune the controller.
 type Options struct {
 	MaxConcurrentReconciles int
@@ -151,6 +122,17 @@ func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Opti
 		r.Clock = clock.RealClock{}
 	}
 	r.schedule.init(cmp.Or(r.CheckWorkers, DefaultCheckWorkers))
+	r.ledger = drift.NewLedger()
+	// A deleted object is forgotten at once, so that it is made again (see cacheLags).
+	for _, k := range append([]managedKind{{kind: "Namespace", object: &corev1.Namespace{}}}, managedKinds...) {
+		informer, err := mgr.GetCache().GetInformer(context.Background(), k.object)
+		if err != nil {
+			return fmt.Errorf("getting the informer of %ss: %w", k.kind, err)
+		}
+		if _, err := informer.AddEventHandler(r.forgetDeleted(k.kind)); err != nil {
+			return fmt.Errorf("watching deleted %ss: %w", k.kind, err)
+		}
+	}
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &sandboxv1.LearningSandbox{}, stageIndex,
 		func(o client.Object) []string { return []string{o.(*sandboxv1.LearningSandbox).Spec.Stage} }); err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -103,4 +104,35 @@ func setPhase(sb *sandboxv1.LearningSandbox) {
 	default:
 		sb.Status.Phase = sandboxv1.PhasePending
 	}
+}
+
+// progressInterval is how long after a sandbox starts provisioning (or stops
+// being Ready) its status is written only when its phase changes: a sandbox
+// Ready within it costs two status writes, Provisioning and Ready. After it,
+// the progress of each component is written as it changes.
+const progressInterval = 30 * time.Second
+
+// progressWait says how long to hold back a status that differs from the one
+// written before only in the progress of its components (which are ready,
+// what each waits for, and the messages that list them), or zero to write it
+// now.
+func progressWait(before, after *sandboxv1.LearningSandbox, now time.Time) time.Duration {
+	ready := apimeta.FindStatusCondition(after.Status.Conditions, sandboxv1.ReadyCondition)
+	if ready == nil || ready.Status == metav1.ConditionTrue || !progressOnly(before, after) {
+		return 0
+	}
+	return max(ready.LastTransitionTime.Add(progressInterval).Sub(now), 0)
+}
+
+// progressOnly reports whether two statuses differ at most in the progress
+// of the components.
+func progressOnly(before, after *sandboxv1.LearningSandbox) bool {
+	b, a := before.Status.DeepCopy(), after.Status.DeepCopy()
+	for _, s := range []*sandboxv1.LearningSandboxStatus{b, a} {
+		s.Components, s.ReadyComponents, s.ComponentsReady = nil, 0, ""
+		for i := range s.Conditions {
+			s.Conditions[i].Message = ""
+		}
+	}
+	return equality.Semantic.DeepEqual(b, a)
 }

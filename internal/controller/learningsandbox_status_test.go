@@ -18,6 +18,7 @@ package controller
 import (
 	"errors"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -265,4 +266,36 @@ func TestSetPhase(t *testing.T) {
 			g.Expect(sb.Status.Phase).To(Equal(tt.want))
 		})
 	}
+}
+
+// A status that only says how far provisioning got waits, early in the
+// phase; a change of phase, of reason or of anything else is written now.
+func TestProgressWait(t *testing.T) {
+	g := NewWithT(t)
+	provisioning := func(ready int32, since time.Time) *sandboxv1.LearningSandbox {
+		sb := &sandboxv1.LearningSandbox{}
+		setComponents(sb, []sandboxv1.ComponentStatus{
+			{Name: "app", Ready: ready > 0, Message: "applying Deployment"},
+			{Name: "web", Ready: ready > 1, Message: "Deployment not available"},
+		})
+		for i := range sb.Status.Conditions {
+			sb.Status.Conditions[i].LastTransitionTime = metav1.NewTime(since)
+		}
+		setPhase(sb)
+		return sb
+	}
+	now := time.Now()
+	started := now.Add(-10 * time.Second)
+
+	g.Expect(progressWait(provisioning(0, started), provisioning(1, started), now)).
+		To(BeNumerically("~", progressInterval-10*time.Second, time.Second), "one more component ready: progress")
+	g.Expect(progressWait(provisioning(0, now.Add(-time.Minute)), provisioning(1, now.Add(-time.Minute)), now)).
+		To(BeZero(), "a slow sandbox shows its progress")
+	g.Expect(progressWait(provisioning(1, started), provisioning(2, started), now)).
+		To(BeZero(), "Ready is a change of phase")
+	g.Expect(progressWait(&sandboxv1.LearningSandbox{}, provisioning(0, started), now)).
+		To(BeZero(), "the first status is written at once")
+	moved := provisioning(1, started)
+	moved.Status.ObservedGeneration = 7
+	g.Expect(progressWait(provisioning(0, started), moved, now)).To(BeZero(), "more than progress changed")
 }

@@ -56,8 +56,10 @@ var (
 	restConfig *rest.Config  // the admin config of k8sClient, for clients that impersonate a learner
 	testClock  *clocktesting.FakeClock
 	writes     = &writeRecorder{}
-	settings   = stack.DefaultSettings()
-	metricsURL string // the manager's metrics endpoint, served over HTTP
+	// sandboxReconciler is the sandbox controller the manager runs.
+	sandboxReconciler *LearningSandboxReconciler
+	settings          = stack.DefaultSettings()
+	metricsURL        string // the manager's metrics endpoint, served over HTTP
 )
 
 func TestMain(m *testing.M) {
@@ -132,7 +134,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	testClock = clocktesting.NewFakeClock(time.Now())
-	if err := (&LearningSandboxReconciler{
+	sandboxReconciler = &LearningSandboxReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
 		Scheme:    mgr.GetScheme(),
@@ -141,7 +143,8 @@ func run(m *testing.M) int {
 		Access:    LearnerAccess{Server: cfg.Host, CAData: cfg.CAData, TokenLifetime: time.Hour},
 		Clock:     testClock,
 		Checker:   fakeChecks,
-	}).SetupWithManager(mgr, Options{MaxConcurrentReconciles: 4}); err != nil {
+	}
+	if err := sandboxReconciler.SetupWithManager(mgr, Options{MaxConcurrentReconciles: 4}); err != nil {
 		fmt.Fprintf(os.Stderr, "setting up the controller: %v\n", err)
 		return 1
 	}

@@ -159,3 +159,35 @@ func listContains(have, want []any) bool {
 	}
 	return true
 }
+
+// MetadataDrifted is Drifted for the metadata alone: the labels, annotations
+// and owner references that desired sets.
+func MetadataDrifted(desired, existing any) (bool, error) {
+	d, err := toMap(desired)
+	if err != nil {
+		return false, fmt.Errorf("encoding desired object: %w", err)
+	}
+	e, err := toMap(existing)
+	if err != nil {
+		return false, fmt.Errorf("encoding existing object: %w", err)
+	}
+	return !valueContains(e["metadata"], d["metadata"]), nil
+}
+
+// Version is what a typed apply configuration holds of its object's version:
+// the resourceVersion and generation (set once the API server's answer to an
+// apply is read into it) and the digest Stamp set.
+func Version(obj any) (Entry, error) {
+	meta, err := objectMeta(obj)
+	if err != nil {
+		return Entry{}, err
+	}
+	e := Entry{Digest: meta.Annotations[DigestAnnotation]}
+	if meta.ResourceVersion != nil {
+		e.ResourceVersion = *meta.ResourceVersion
+	}
+	if meta.Generation != nil {
+		e.Generation = *meta.Generation
+	}
+	return e, nil
+}

@@ -377,6 +377,17 @@ func (r *renderer) namespaceObject() *corev1ac.NamespaceApplyConfiguration {
 		WithOwnerReferences(OwnerReference(r.sandbox))
 }
 
+// NamespaceOf is the sandbox's namespace as Render gives it, stamped: the
+// namespace is created whole from it, before the rest is rendered.
+func NamespaceOf(sandbox *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStage, s Settings) (*corev1ac.NamespaceApplyConfiguration, error) {
+	r := &renderer{sandbox: sandbox, stage: stage, settings: s, namespace: s.NamespaceName(sandbox.Name)}
+	ns := r.namespaceObject()
+	if err := drift.Stamp(ns); err != nil {
+		return nil, err
+	}
+	return ns, nil
+}
+
 // NamespaceLabels are the labels that mark a namespace as made for a sandbox.
 func NamespaceLabels(sandbox string) map[string]string {
 	return map[string]string{ManagedByLabel: ManagedBy, sandboxv1.SandboxLabel: sandbox}
