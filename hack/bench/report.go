@@ -121,17 +121,19 @@ func (r *report) summary(b *strings.Builder, cohort bool) {
 		fmt.Fprintf(b, "\n### N LearningSandboxes created in parallel\n\n")
 	}
 	fmt.Fprintf(b, "Each figure is the median of the runs, with the lowest and the highest in brackets.\n\n")
-	fmt.Fprintf(b, "| %s | runs | objects | writes/object | reads | API server CPU-s, operator | API server CPU-s, raw "+
-		"| CPU ratio | heap/1000 (MiB) | steady writes (%s) | restart writes (%s) | restart reads | T_objects (s) "+
-		"| T_raw (s) | T_ready (s) |\n", first, fmtDur(r.cfg.steadyWindow), fmtDur(r.cfg.restartWindow))
-	b.WriteString("|" + strings.Repeat(" ---: |", 15) + "\n")
+	fmt.Fprintf(b, "| %s | runs | objects | writes | writes/object | reads | API server CPU-s, operator "+
+		"| API server CPU-s, raw | CPU ratio | heap/1000 (MiB) | steady writes (%s) | restart writes (%s) "+
+		"| restart reads | T_objects (s) | T_raw (s) | T_ready (s) |\n",
+		first, fmtDur(r.cfg.steadyWindow), fmtDur(r.cfg.restartWindow))
+	b.WriteString("|" + strings.Repeat(" ---: |", 16) + "\n")
 	for _, sc := range scenarios {
 		rows := byScenario[sc]
 		col := func(format string, f func(result) (float64, bool)) string {
 			return spread(rows, format, f)
 		}
-		fmt.Fprintf(b, "| %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			sc.n, len(rows), rows[0].objects,
+		fmt.Fprintf(b, "| %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			sc.n, len(rows), rows[0].written(),
+			col("%.0f", func(res result) (float64, bool) { return res.provision.writes(), true }),
 			col("%.3f", func(res result) (float64, bool) { return res.writesPerObject(), true }),
 			col("%.0f", func(res result) (float64, bool) { return res.provision.reads(), true }),
 			col("%.0f", func(res result) (float64, bool) { return res.apiserverCPU(), true }),
@@ -179,10 +181,20 @@ func spread(rows []result, format string, f func(result) (float64, bool)) string
 // apiServerProcess is the API server's name among the cluster's processes.
 const apiServerProcess = "kube-apiserver"
 
+// written is how many objects the operator writes while provisioning: those
+// it makes, and the sandboxes (and the cohort) whose status it writes.
+func (res result) written() int {
+	n := res.objects + res.sc.n
+	if res.sc.cohort {
+		n++
+	}
+	return n
+}
+
 // writesPerObject is the operator's writes from the first create until it was
-// idle, per object it makes.
+// idle, per object it writes.
 func (res result) writesPerObject() float64 {
-	return res.provision.writes() / float64(res.objects)
+	return res.provision.writes() / float64(res.written())
 }
 
 // apiserverCPU is the API server's CPU-seconds during T_objects.
@@ -263,8 +275,10 @@ func (r *report) legend(b *strings.Builder) {
 - T_ready: until every sandbox has Ready=True.
 - writes (POST/PUT/PATCH/DELETE), reads (GET, list and watch included) and reconciles: the
   operator's rest_client_requests_total and controller_runtime_reconcile_total, from the first
-  create until the operator is idle after every sandbox is Ready. writes/object: those writes
-  (events and status writes included) over the objects the operator makes.
+  create until the operator is idle after every sandbox is Ready. objects: every object the
+  operator writes to: those it makes (objects labelled with its managed-by label) and the
+  LearningSandboxes (and the LearningCohort) whose status it writes; writes/object: the writes
+  (events and status writes included) over those objects.
 - API server CPU-s: the kube-apiserver process's CPU time (user and system, /proc/<pid>/stat)
   during T_objects, with the operator, and during T_raw, with the raw creates; CPU ratio: the
   first over the second.
@@ -283,11 +297,16 @@ func (r *report) legend(b *strings.Builder) {
 
 // summary is the scenario's main figures on one line.
 func (res result) summary() string {
-	return fmt.Sprintf("T_objects %s, T_raw %s, ratio %s, T_ready %s, writes %.0f, reads %.0f, reconciles %.0f, "+
-		"peak heap %s MiB, peak RSS %s MiB, heap/1000 %s MiB, steady writes %.0f, restart writes %.0f",
+	cpu := notAvailable
+	if ratio, ok := res.cpuRatio(); ok {
+		cpu = fmt.Sprintf("%.2f", ratio)
+	}
+	return fmt.Sprintf("T_objects %s, T_raw %s, ratio %s, T_ready %s, writes %.0f (%.3f per object), reads %.0f, "+
+		"reconciles %.0f, API server CPU %.0f s (%s of raw), peak heap %s MiB, peak RSS %s MiB, heap/1000 %s MiB, "+
+		"steady writes %.0f, restart writes %.0f",
 		fmtDur(res.tObjects), res.rawTime(), res.ratio(), fmtDur(res.tReady), res.provision.writes(),
-		res.provision.reads(), res.reconciles, mib(res.mem.peakHeap), mib(res.mem.peakRSS), res.heapPer1000(),
-		res.steady.writes(), res.restart.writes())
+		res.writesPerObject(), res.provision.reads(), res.reconciles, res.apiserverCPU(), cpu,
+		mib(res.mem.peakHeap), mib(res.mem.peakRSS), res.heapPer1000(), res.steady.writes(), res.restart.writes())
 }
 
 // rawTime is T_raw, or n/a without a baseline.

@@ -17,6 +17,7 @@ limitations under the License.
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func TestSummaryHasARowPerScenario(t *testing.T) {
 	r.summary(&b, false)
 	rows := 0
 	for line := range strings.SplitSeq(b.String(), "\n") {
-		if strings.HasPrefix(line, "| 1000 | 3 | 21000 |") || strings.HasPrefix(line, "| 100 | 1 | 2100 |") {
+		if strings.HasPrefix(line, "| 1000 | 3 | 22000 |") || strings.HasPrefix(line, "| 100 | 1 | 2200 |") {
 			rows++
 		}
 	}
@@ -70,5 +71,22 @@ func TestSummaryHasARowPerScenario(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "120.0 [60.0–180.0]") {
 		t.Errorf("want T_objects as median [min–max] of the three runs, got:\n%s", b.String())
+	}
+}
+
+// The operator writes to the objects it makes and to the sandboxes, whose
+// status it writes: one apply or create each, and two status writes per
+// sandbox, is 23 writes for 22 objects.
+func TestWritesPerObjectCountsEveryObjectWritten(t *testing.T) {
+	res := result{sc: scenario{n: 1000}, objects: 21000, provision: requests{"POST": 2000, "PATCH": 21000, "GET": 5000}}
+	if got := res.written(); got != 22000 {
+		t.Errorf("objects written = %d, want 22000: 21 made and the sandbox, per sandbox", got)
+	}
+	if got := fmt.Sprintf("%.3f", res.writesPerObject()); got != "1.045" {
+		t.Errorf("writes per object = %s, want 1.045", got)
+	}
+	res.sc.cohort = true
+	if got := res.written(); got != 22001 {
+		t.Errorf("objects written in a cohort = %d, want 22001: the cohort too", got)
 	}
 }

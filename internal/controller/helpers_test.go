@@ -249,11 +249,16 @@ func render(g Gomega, sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapSta
 }
 
 // renderedNames is Kind/name of every object stack.Render gives for the
-// sandbox and stage, plus the credentials Secret that the controller creates itself.
+// sandbox and stage, plus the credentials Secret that the controller creates
+// itself, less the progress ConfigMap until the sandbox's first check makes it.
 func renderedNames(g Gomega, sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStage) []string {
 	names := []string{"Secret/" + stack.CredentialsSecretName}
 	for _, obj := range render(g, sb, stage).Objects {
-		names = append(names, *obj.GetKind()+"/"+*obj.GetName())
+		name := *obj.GetKind() + "/" + *obj.GetName()
+		if name == "ConfigMap/"+stack.ProgressConfigMapName && !checkedBefore(sb) {
+			continue
+		}
+		names = append(names, name)
 	}
 	slices.Sort(names)
 	return names

@@ -55,14 +55,16 @@ const (
 	// applyPending: this operator applied it a moment ago and the cache has not
 	// seen it yet; nothing was written.
 	applyPending
+	// notCreated: it does not exist and was not to be created; nothing was written.
+	notCreated
 )
 
 // applyIfDrifted server-side applies obj unless the cluster already holds
-// everything it sets. An object the cache holds whole is compared with the
-// cached copy; of the others the ledger says whether they moved since the
-// operator last saw them whole, and one that moved is read again in full
-// (see cache.go).
-func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stack.Object) (applyOutcome, error) {
+// everything it sets, or, without create, unless it does not exist. An
+// object the cache holds whole is compared with the cached copy; of the
+// others the ledger says whether they moved since the operator last saw them
+// whole, and one that moved is read again in full (see cache.go).
+func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stack.Object, create bool) (applyOutcome, error) {
 	want, err := drift.Version(obj)
 	if err != nil {
 		return inSync, err
@@ -81,6 +83,9 @@ func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stac
 	case apierrors.IsNotFound(err):
 		if entry, lagging := r.cacheLags(bucket, lkey); lagging && entry.Digest == want.Digest {
 			return applyPending, nil
+		}
+		if !create {
+			return notCreated, nil
 		}
 	case err != nil:
 		return inSync, fmt.Errorf("reading %s %s: %w", *obj.GetKind(), key, err)

@@ -181,7 +181,7 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("rendering the stack: %w", err)
 	}
-	changed, pending, err := r.applyStack(ctx, sb, st)
+	changed, pending, err := r.applyStack(ctx, sb, st, r.progressAwaitsCheck(sb, stage))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -453,14 +453,16 @@ func stringMap(data map[string][]byte) map[string]string {
 // what it should be, and returns the objects it changed: applied now, or
 // applied a moment ago and not yet seen by the cache (then pending is true).
 // An object that already holds every field the operator sets is not written
-// to at all.
+// to at all. With progressLater the learner's progress ConfigMap is not made
+// here: the first check makes it (see progressAwaitsCheck).
 func (r *LearningSandboxReconciler) applyStack(ctx context.Context, sb *sandboxv1.LearningSandbox,
-	st *stack.Stack) (changed map[string]bool, pending bool, err error) {
+	st *stack.Stack, progressLater bool) (changed map[string]bool, pending bool, err error) {
 	changed = map[string]bool{}
 	written := 0
 	objects := append([]stack.Object{st.Namespace}, st.Objects...)
 	for _, obj := range objects {
-		outcome, err := r.applyIfDrifted(ctx, obj)
+		create := !progressLater || *obj.GetKind() != "ConfigMap" || *obj.GetName() != stack.ProgressConfigMapName
+		outcome, err := r.applyIfDrifted(ctx, obj, create)
 		if apierrors.IsInvalid(err) {
 			return nil, false, r.stall(sb, sandboxv1.ReasonApplyFailed, err)
 		}
@@ -472,7 +474,7 @@ func (r *LearningSandboxReconciler) applyStack(ctx context.Context, sb *sandboxv
 			written++
 		case applyPending:
 			pending = true
-		case inSync:
+		case inSync, notCreated:
 			continue
 		}
 		changed[*obj.GetKind()+"/"+*obj.GetName()] = true

@@ -126,11 +126,21 @@ func (r *LearningSandboxReconciler) reconcileExercises(ctx context.Context, sb *
 		sb.Status.LastHandledCheckAt = requested
 		last = now
 		r.schedule.ran(sb.Name, now)
-		if _, err := r.applyIfDrifted(ctx, stampedProgress(sb, stage, r.Settings)); err != nil {
+		if _, err := r.applyIfDrifted(ctx, stampedProgress(sb, stage, r.Settings), true); err != nil {
 			return 0, err
 		}
 	}
 	return nextSlot(sb.Name, interval, last).Sub(now), nil
+}
+
+// progressAwaitsCheck reports whether the learner's progress ConfigMap is
+// left to the sandbox's first check, which runs as soon as the sandbox is
+// Ready: made then, with the results, it is written once instead of made
+// with "not checked yet" and rewritten a moment later. One that exists is
+// kept current all the same. Without a checker nothing would ever make it,
+// so it is made with the stack.
+func (r *LearningSandboxReconciler) progressAwaitsCheck(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStage) bool {
+	return r.Checker != nil && len(stage.Spec.Exercises) > 0 && !checkedBefore(sb)
 }
 
 // checkedBefore reports whether any exercise of the sandbox has a result.
