@@ -104,7 +104,8 @@ func parseFlags() config {
 	sizes, cohorts := intList(cfg.sizes), intList(cfg.cohorts)
 	flag.Var(&sizes, "sizes", "Numbers of LearningSandboxes to create, one scenario each (empty: none).")
 	flag.Var(&cohorts, "cohorts", "Numbers of learners of one LearningCohort, one scenario each (empty: none).")
-	flag.IntVar(&cfg.runs, "runs", 3, "Runs of each scenario, each on fresh clusters; the table gives the median and the spread.")
+	flag.IntVar(&cfg.runs, "runs", 3,
+		"Runs of each scenario, each on fresh clusters; the table gives the median and the spread.")
 	flag.StringVar(&cfg.stage, "stage", "apis", "The RoadmapStage (config/stages) of every sandbox.")
 	flag.IntVar(&cfg.concurrency, "concurrency", 8,
 		"The operator's --concurrency, and the baseline's number of parallel writers.")

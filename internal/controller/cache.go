@@ -226,7 +226,7 @@ func contentCached(obj client.Object) bool {
 	case *corev1.Namespace, *corev1.ResourceQuota, *corev1.ServiceAccount:
 		return true
 	case *corev1.Secret:
-		return !(obj.GetName() == stack.ConnectionSecretName && obj.GetLabels()[sandboxv1.SandboxLabel] != "")
+		return obj.GetName() != stack.ConnectionSecretName || obj.GetLabels()[sandboxv1.SandboxLabel] == ""
 	default:
 		return false
 	}

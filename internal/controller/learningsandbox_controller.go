@@ -93,37 +93,7 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	}
 	original := sb.DeepCopy()
 	defer func() {
-		r.finishStatus(sb, retErr)
-		r.recordTransition(original, sb)
-		if retErr != nil {
-			metrics.ReconcileErrors.WithLabelValues("learningsandbox", readyReason(sb)).Inc()
-		}
-		// By the real clock, as the conditions' transition times are.
-		if wait := progressWait(original, sb, time.Now()); wait > 0 {
-			// Only progress within the phase changed, soon after it began:
-			// written with the next change of phase, or once wait is up.
-			result.RequeueAfter = earliest(result.RequeueAfter, wait)
-			return
-		}
-		// The first Ready is written once: a reconcile of a stale copy (one
-		// that has not seen provisionedAt yet) is refused, and tried again.
-		firstReady := original.Status.ProvisionedAt == nil && sb.Status.ProvisionedAt != nil
-		var lock []client.MergeFromOption
-		if firstReady {
-			lock = append(lock, client.MergeFromWithOptimisticLock{})
-		}
-		err := patchStatus(ctx, r.Client, original, sb, lock...)
-		switch {
-		case firstReady && apierrors.IsConflict(err):
-			result, retErr = ctrl.Result{RequeueAfter: time.Second}, nil
-		case err != nil:
-			retErr = kerrors.NewAggregate([]error{retErr, err})
-		case firstReady:
-			metrics.ObserveFirstReady(original, sb)
-		}
-		if err == nil && sb.ResourceVersion != original.ResourceVersion {
-			r.recordStatusWrite(sb)
-		}
+		result, retErr = r.writeStatus(ctx, original, sb, result, retErr)
 	}()
 
 	if !sb.DeletionTimestamp.IsZero() {
@@ -215,6 +185,45 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	sb.Status.ObservedGeneration = sb.Generation
 	log.V(1).Info("Reconciled sandbox", "namespace", ns, "ready", sb.Status.ComponentsReady, "changed", len(changed))
 	return ctrl.Result{RequeueAfter: earliest(earliest(requeueAfter, refreshIn), checkIn)}, nil
+}
+
+// writeStatus ends a reconcile: it sets the phase, records a change of Ready,
+// and patches the status if it changed (see progressWait for what waits),
+// returning the reconcile's result and error with the patch's outcome.
+func (r *LearningSandboxReconciler) writeStatus(ctx context.Context, original, sb *sandboxv1.LearningSandbox,
+	result ctrl.Result, retErr error) (ctrl.Result, error) {
+	r.finishStatus(sb, retErr)
+	r.recordTransition(original, sb)
+	if retErr != nil {
+		metrics.ReconcileErrors.WithLabelValues("learningsandbox", readyReason(sb)).Inc()
+	}
+	// By the real clock, as the conditions' transition times are.
+	if wait := progressWait(original, sb, time.Now()); wait > 0 {
+		// Only progress within the phase changed, soon after it began:
+		// written with the next change of phase, or once wait is up.
+		result.RequeueAfter = earliest(result.RequeueAfter, wait)
+		return result, retErr
+	}
+	// The first Ready is written once: a reconcile of a stale copy (one
+	// that has not seen provisionedAt yet) is refused, and tried again.
+	firstReady := original.Status.ProvisionedAt == nil && sb.Status.ProvisionedAt != nil
+	var lock []client.MergeFromOption
+	if firstReady {
+		lock = append(lock, client.MergeFromWithOptimisticLock{})
+	}
+	err := patchStatus(ctx, r.Client, original, sb, lock...)
+	switch {
+	case firstReady && apierrors.IsConflict(err):
+		result, retErr = ctrl.Result{RequeueAfter: time.Second}, nil
+	case err != nil:
+		retErr = kerrors.NewAggregate([]error{retErr, err})
+	case firstReady:
+		metrics.ObserveFirstReady(original, sb)
+	}
+	if err == nil && sb.ResourceVersion != original.ResourceVersion {
+		r.recordStatusWrite(sb)
+	}
+	return result, retErr
 }
 
 // earliest is the shortest positive duration of the two, or zero for none.
