@@ -90,7 +90,7 @@ func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stac
 	case err != nil:
 		return inSync, fmt.Errorf("reading %s %s: %w", *obj.GetKind(), key, err)
 	default:
-		same, err := r.inSync(ctx, obj, cached, want.Digest)
+		same, err := r.inSync(ctx, obj, cached, want.Digest, bucket, lkey)
 		if err != nil || same {
 			return inSync, err
 		}
@@ -109,9 +109,10 @@ func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stac
 }
 
 // inSync reports whether the object the cache holds a copy of already holds
-// everything obj sets, and records in the ledger the version it found so.
-func (r *LearningSandboxReconciler) inSync(ctx context.Context, obj stack.Object, cached client.Object, digest string) (bool, error) {
-	bucket, lkey := ledgerKey(*obj.GetKind(), client.ObjectKeyFromObject(cached))
+// everything obj sets, and records in the ledger, under bucket and lkey, the
+// version it found so.
+func (r *LearningSandboxReconciler) inSync(ctx context.Context, obj stack.Object, cached client.Object, digest string,
+	bucket string, lkey drift.Key) (bool, error) {
 	entry, known := r.ledger.Get(bucket, lkey)
 	known = known && entry.Digest == digest
 	switch {

@@ -76,15 +76,22 @@ func objectMeta(obj any) (*metav1ac.ObjectMetaApplyConfiguration, error) {
 // do under server-side apply. Both are compared as JSON, the form the API
 // server stores them in.
 func Drifted(desired, existing any) (bool, error) {
-	d, err := toMap(desired)
+	d, e, err := toMaps(desired, existing)
 	if err != nil {
-		return false, fmt.Errorf("encoding desired object: %w", err)
-	}
-	e, err := toMap(existing)
-	if err != nil {
-		return false, fmt.Errorf("encoding existing object: %w", err)
+		return false, err
 	}
 	return !contains(e, d), nil
+}
+
+// toMaps encodes the desired and the existing object as JSON maps.
+func toMaps(desired, existing any) (d, e map[string]any, err error) {
+	if d, err = toMap(desired); err != nil {
+		return nil, nil, fmt.Errorf("encoding desired object: %w", err)
+	}
+	if e, err = toMap(existing); err != nil {
+		return nil, nil, fmt.Errorf("encoding existing object: %w", err)
+	}
+	return d, e, nil
 }
 
 func toMap(obj any) (map[string]any, error) {
@@ -163,13 +170,9 @@ func listContains(have, want []any) bool {
 // MetadataDrifted is Drifted for the metadata alone: the labels, annotations
 // and owner references that desired sets.
 func MetadataDrifted(desired, existing any) (bool, error) {
-	d, err := toMap(desired)
+	d, e, err := toMaps(desired, existing)
 	if err != nil {
-		return false, fmt.Errorf("encoding desired object: %w", err)
-	}
-	e, err := toMap(existing)
-	if err != nil {
-		return false, fmt.Errorf("encoding existing object: %w", err)
+		return false, err
 	}
 	return !valueContains(e["metadata"], d["metadata"]), nil
 }
