@@ -523,7 +523,9 @@ func sandboxApplyConfiguration(c *sandboxv1.LearningCohort, name string,
 			override.WithReplicas(*o.Replicas)
 		}
 		if o.Resources != nil {
-			override.WithResources(*o.Resources)
+			// A copy: applying reads the answer into the apply configuration,
+			// and the spec's maps are the cached cohort's.
+			override.WithResources(*o.Resources.DeepCopy())
 		}
 		if o.Storage != nil {
 			override.WithStorage(*o.Storage)

@@ -43,6 +43,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/applytest"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
 
@@ -854,4 +855,27 @@ func TestSteadyCohortMakesNoWrites(t *testing.T) {
 	}
 	g.Consistently(about).Should(Equal(settled))
 	expectCohortReady(g, c.Name, 2)
+}
+
+// TestSandboxApplyConfigurationSharesNothingWithTheCohort reads the API
+// server's answer into the sandbox a cohort applies, as a server-side apply
+// does: the cohort, a cached object, must not change with it.
+func TestSandboxApplyConfigurationSharesNothingWithTheCohort(t *testing.T) {
+	g := NewWithT(t)
+	c := newCohort("shares", "web", "ada")
+	c.Annotations = map[string]string{sandboxv1.CheckRequestedAtAnnotation: "2026-12-07T00:00:00Z"}
+	c.Spec.Template.Budget = &sandboxv1.Budget{CPU: new(resource.MustParse("1"))}
+	c.Spec.Template.Components = []sandboxv1.ComponentOverride{{
+		Name:     "web",
+		Replicas: ptr.To[int32](2),
+		Resources: &corev1.ResourceRequirements{
+			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")},
+		},
+	}}
+	before := c.DeepCopy()
+
+	desired := sandboxApplyConfiguration(c, "shares-ada", desiredSandboxSpec(c, c.Spec.Learners[0]))
+	g.Expect(applytest.ReadAnswer(desired)).To(Succeed())
+	g.Expect(*desired.Spec.Components[0].Replicas).To(Equal(int32(3)), "the answer was read into the apply configuration")
+	g.Expect(c).To(Equal(before))
 }

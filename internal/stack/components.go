@@ -429,10 +429,13 @@ func secretKey(secret, key string) *corev1ac.EnvVarSourceApplyConfiguration {
 }
 
 // resourcesAC is the component's resources, or the type's defaults when it sets none.
+// The apply configuration holds its own copy of the maps: applying it reads
+// the API server's answer into them, and the defaults are shared by every
+// sandbox reconciled at the same time.
 func resourcesAC(set *corev1.ResourceRequirements, defaults corev1.ResourceRequirements) *corev1ac.ResourceRequirementsApplyConfiguration {
-	res := defaults
+	res := defaults.DeepCopy()
 	if set != nil {
-		res = *set
+		res = set.DeepCopy()
 	}
 	ac := corev1ac.ResourceRequirements()
 	if len(res.Requests) > 0 {

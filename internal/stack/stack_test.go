@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/applytest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -290,5 +291,70 @@ func TestSettingsRegistryRewritesEveryImage(t *testing.T) {
 				g.Expect(strings.HasPrefix(c.Image, "mirror.local/")).To(BeTrue(), "%s: %s", name, c.Image)
 			}
 		}
+	}
+}
+
+// TestServersAnswerChangesNothingShared reads an answer from the API server
+// into every object of a stack, as a server-side apply does, and checks that
+// the next sandbox's stack, the sandbox and its stage are as they were: the
+// objects share no map, slice or pointer with them or with each other.
+// Sandboxes are reconciled at the same time, so sharing would also be a
+// concurrent map write, which stops the operator.
+func TestServersAnswerChangesNothingShared(t *testing.T) {
+	for _, stage := range builtinStages(t) {
+		t.Run(stage.Name, func(t *testing.T) {
+			g := NewWithT(t)
+			sb := testSandbox(stage.Name)
+			sb.Spec.Components = []sandboxv1.ComponentOverride{{
+				Name: stage.Spec.Components[0].Name,
+				Resources: &corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("100Mi")},
+					Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("200Mi")},
+				},
+			}}
+			sbBefore, stageBefore := sb.DeepCopy(), stage.DeepCopy()
+			render := func() *Stack {
+				st, err := Render(Input{Sandbox: sb, Stage: stage, Credentials: testCredentials}, DefaultSettings())
+				g.Expect(err).NotTo(HaveOccurred())
+				return st
+			}
+			// One sandbox with the override, one with the type's defaults.
+			plain := testSandbox(stage.Name)
+			plainStack, err := Render(Input{Sandbox: plain, Stage: stage, Credentials: testCredentials}, DefaultSettings())
+			g.Expect(err).NotTo(HaveOccurred())
+			want := stackJSON(g, render())
+			wantPlain := stackJSON(g, plainStack)
+
+			for _, st := range []*Stack{render(), plainStack} {
+				for _, obj := range append([]Object{st.Namespace}, st.Objects...) {
+					g.Expect(applytest.ReadAnswer(obj)).To(Succeed(), "%s %s", *obj.GetKind(), *obj.GetName())
+				}
+			}
+
+			expectSameObjects(g, stackJSON(g, render()), want)
+			again, err := Render(Input{Sandbox: plain, Stage: stage, Credentials: testCredentials}, DefaultSettings())
+			g.Expect(err).NotTo(HaveOccurred())
+			expectSameObjects(g, stackJSON(g, again), wantPlain)
+			g.Expect(sb).To(Equal(sbBefore))
+			g.Expect(stage).To(Equal(stageBefore))
+		})
+	}
+}
+
+// stackJSON is each object of the stack as JSON, by kind and name.
+func stackJSON(g Gomega, st *Stack) map[string]string {
+	out := map[string]string{}
+	for _, obj := range append([]Object{st.Namespace}, st.Objects...) {
+		raw, err := json.Marshal(obj)
+		g.Expect(err).NotTo(HaveOccurred())
+		out[*obj.GetKind()+" "+*obj.GetName()] = string(raw)
+	}
+	return out
+}
+
+func expectSameObjects(g Gomega, got, want map[string]string) {
+	g.Expect(got).To(HaveLen(len(want)))
+	for name, w := range want {
+		g.Expect(got[name]).To(Equal(w), "%s changed", name)
 	}
 }
