@@ -66,7 +66,7 @@ vet: ## Run go vet against code (the e2e suites, behind their build tags, too).
 
 .PHONY: test
 test: manifests generate fmt vet envtest-assets test-services helm ## Run the unit and envtest tests (offline; builds the control plane on first use).
-	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/realnode -e /test/incluster) -count=1 -coverprofile cover.out
+	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $$(go list ./... | grep -v -e /test/e2e -e /test/realnode -e /test/incluster) -race -count=1 -coverprofile cover.out
 	cd hack/tools/ociimage && go test ./... -count=1
 
 .PHONY: test-services
