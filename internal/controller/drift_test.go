@@ -26,6 +26,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -136,4 +137,50 @@ func TestHandEditsAreRevertedPerKind(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestFieldTheOperatorNoLongerSetsIsRemoved: the operator creates what does
+// not exist (cheaper for the API server than an apply) and applies what
+// drifted; a field that it set when it created an object and sets no more is
+// removed by the next apply, as if it had always applied, and only the
+// operator's own apply owns the object's fields after.
+func TestFieldTheOperatorNoLongerSetsIsRemoved(t *testing.T) {
+	g := newG(t)
+	stage := createStage(t, "unset", sandboxv1.Component{Name: "web", Type: sandboxv1.ComponentNginx})
+	limits := sandboxv1.ComponentOverride{Name: "web", Resources: &corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("32Mi")},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")},
+	}}
+	sb := createSandbox(t, "unset", stage.Name, func(sb *sandboxv1.LearningSandbox) {
+		sb.Spec.Components = []sandboxv1.ComponentOverride{limits}
+	})
+	waitReady(t, g, sb.Name)
+	ns := namespaceOf(sb.Name)
+	web := func(g Gomega) *appsv1.Deployment {
+		d := &appsv1.Deployment{}
+		g.Expect(k8sClient.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "web"}, d)).To(Succeed())
+		return d
+	}
+	g.Expect(web(g).Spec.Template.Spec.Containers[0].Resources.Limits).To(HaveKey(corev1.ResourceMemory))
+
+	g.Expect(retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		current := getSandbox(g, sb.Name)
+		current.Spec.Components[0].Resources.Limits = nil
+		return k8sClient.Update(t.Context(), current)
+	})).To(Succeed())
+
+	g.Eventually(func(g Gomega) {
+		d := web(g)
+		g.Expect(d.Spec.Template.Spec.Containers[0].Resources.Limits).To(BeEmpty(), "the limits the sandbox no longer sets")
+		g.Expect(d.Spec.Template.Spec.Containers[0].Resources.Requests).To(HaveKeyWithValue(
+			corev1.ResourceMemory, resource.MustParse("32Mi")))
+		var ours []metav1.ManagedFieldsEntry
+		for _, m := range d.ManagedFields {
+			if m.Manager == stack.FieldOwner {
+				ours = append(ours, m)
+			}
+		}
+		g.Expect(ours).To(ConsistOf(HaveField("Operation", metav1.ManagedFieldsOperationApply)),
+			"the create's fields were handed to the apply")
+	}).Should(Succeed())
 }

@@ -18,13 +18,17 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/csaupgrade"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -59,8 +63,9 @@ const (
 	notCreated
 )
 
-// applyIfDrifted server-side applies obj unless the cluster already holds
-// everything it sets, or, without create, unless it does not exist. An
+// applyIfDrifted creates obj if it does not exist (unless create is false),
+// and server-side applies it if the cluster holds it but not everything it
+// sets. An
 // object the cache holds whole is compared with the cached copy; of the
 // others the ledger says whether they moved since the operator last saw them
 // whole, and one that moved is read again in full (see cache.go).
@@ -87,6 +92,15 @@ func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stac
 		if !create {
 			return notCreated, nil
 		}
+		_, err := r.createObject(ctx, obj, want.Digest, bucket, lkey)
+		if err == nil {
+			return applied, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return inSync, err
+		}
+		// Made meanwhile, by someone else or by this operator before the
+		// cache saw it: applied over below.
 	case err != nil:
 		return inSync, fmt.Errorf("reading %s %s: %w", *obj.GetKind(), key, err)
 	default:
@@ -94,6 +108,9 @@ func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stac
 		if err != nil || same {
 			return inSync, err
 		}
+	}
+	if err := r.adoptCreatedFields(ctx, obj, key); err != nil {
+		return inSync, err
 	}
 	if err := r.Apply(ctx, obj, client.FieldOwner(stack.FieldOwner), client.ForceOwnership); err != nil {
 		return inSync, fmt.Errorf("applying %s %s: %w", *obj.GetKind(), key, err)
@@ -163,6 +180,62 @@ func (r *LearningSandboxReconciler) inSync(ctx context.Context, obj stack.Object
 	return true, nil
 }
 
+// createObject creates obj whole and records the version made in the
+// ledger. The API server creates an object for less than half the CPU that a
+// server-side apply of it costs, so what does not exist yet is created;
+// adoptCreatedFields makes its fields the operator's apply's before the
+// operator first applies to it.
+func (r *LearningSandboxReconciler) createObject(ctx context.Context, obj stack.Object, digest string,
+	bucket string, lkey drift.Key) (client.Object, error) {
+	created, err := r.newObject(obj)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s %s: %w", *obj.GetKind(), *obj.GetName(), err)
+	}
+	if err := json.Unmarshal(raw, created); err != nil {
+		return nil, fmt.Errorf("decoding %s %s: %w", *obj.GetKind(), *obj.GetName(), err)
+	}
+	if err := r.Create(ctx, created, client.FieldOwner(stack.FieldOwner)); err != nil {
+		return nil, fmt.Errorf("creating %s %s: %w", *obj.GetKind(), klog.KObj(created), err)
+	}
+	r.ledger.Put(bucket, lkey, drift.Entry{
+		ResourceVersion: created.GetResourceVersion(), Generation: created.GetGeneration(),
+		Digest: digest, Written: r.Clock.Now(),
+	})
+	return created, nil
+}
+
+// adoptCreatedFields hands the fields that this operator's create of the
+// object owns (an Update entry of its field manager) to its server-side
+// apply, as `kubectl apply --server-side` does with what `kubectl create`
+// made (client-go's csaupgrade). Without it a field that the operator no
+// longer sets would stay, owned by the create, when the apply leaves it out.
+// It is a write only the first time the operator applies to an object it
+// created, and only then is the object read whole for its managed fields.
+func (r *LearningSandboxReconciler) adoptCreatedFields(ctx context.Context, obj stack.Object, key client.ObjectKey) error {
+	live, err := r.newObject(obj)
+	if err != nil {
+		return err
+	}
+	if err := r.APIReader.Get(ctx, key, live); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return fmt.Errorf("reading %s %s: %w", *obj.GetKind(), key, err)
+	}
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, sets.New(stack.FieldOwner), stack.FieldOwner)
+	if err != nil || patch == nil {
+		return err
+	}
+	if err := r.Patch(ctx, live, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(stack.FieldOwner)); err != nil {
+		return fmt.Errorf("handing the fields of %s %s to server-side apply: %w", *obj.GetKind(), key, err)
+	}
+	return nil
+}
+
 // cacheLags reports whether the ledger holds a write of this operator to the
 // object so recent that a cache without the object has not seen it yet.
 func (r *LearningSandboxReconciler) cacheLags(bucket string, lkey drift.Key) (drift.Entry, bool) {
@@ -177,22 +250,13 @@ func (r *LearningSandboxReconciler) createNamespace(ctx context.Context, sb *san
 	if err != nil {
 		return nil, err
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name:            *desired.Name,
-		Labels:          desired.Labels,
-		Annotations:     desired.Annotations,
-		OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(sb, sandboxv1.GroupVersion.WithKind("LearningSandbox"))},
-	}}
-	if err := r.Create(ctx, ns, client.FieldOwner(stack.FieldOwner)); err != nil {
+	bucket, lkey := ledgerKey("Namespace", client.ObjectKey{Name: *desired.Name})
+	created, err := r.createObject(ctx, desired, desired.Annotations[drift.DigestAnnotation], bucket, lkey)
+	if err != nil {
 		return nil, err
 	}
-	ctrl.LoggerFrom(ctx).Info("Created namespace", "namespace", klog.KObj(ns))
-	bucket, lkey := ledgerKey("Namespace", client.ObjectKeyFromObject(ns))
-	r.ledger.Put(bucket, lkey, drift.Entry{
-		ResourceVersion: ns.ResourceVersion, Generation: ns.Generation,
-		Digest: desired.Annotations[drift.DigestAnnotation], Written: r.Clock.Now(),
-	})
-	return ns, nil
+	ctrl.LoggerFrom(ctx).Info("Created namespace", "namespace", klog.KObj(created))
+	return created.(*corev1.Namespace), nil
 }
 
 // statusBehind reports whether the cached sandbox is older than this
