@@ -65,10 +65,9 @@ const (
 
 // applyIfDrifted creates obj if it does not exist (unless create is false),
 // and server-side applies it if the cluster holds it but not everything it
-// sets. An
-// object the cache holds whole is compared with the cached copy; of the
-// others the ledger says whether they moved since the operator last saw them
-// whole, and one that moved is read again in full (see cache.go).
+// sets. An object the cache holds whole is compared with the cached copy; of
+// the others the ledger says whether they moved since the operator last saw
+// them whole, and one that moved is read again in full (see cache.go).
 func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stack.Object, create bool) (applyOutcome, error) {
 	want, err := drift.Version(obj)
 	if err != nil {
@@ -181,7 +180,7 @@ func (r *LearningSandboxReconciler) inSync(ctx context.Context, obj stack.Object
 }
 
 // createObject creates obj whole and records the version made in the
-// ledger. The API server creates an object for less than half the CPU that a
+// ledger. The API server creates an object for about 60% of the CPU that a
 // server-side apply of it costs, so what does not exist yet is created;
 // adoptCreatedFields makes its fields the operator's apply's before the
 // operator first applies to it.
