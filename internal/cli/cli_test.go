@@ -365,9 +365,11 @@ func TestResetOfACohortAsksFirstAndShowsProgress(t *testing.T) {
 	g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(c), c)).To(Succeed())
 	g.Expect(c.Spec.Template.ResetGeneration).To(BeZero(), "nothing was written")
 
+	// The operator goroutine reads the cohort by its key: this one reads into c.
+	key := client.ObjectKeyFromObject(c)
 	operator(t, names, func(sb *sandboxv1.LearningSandbox) bool {
 		cur := &sandboxv1.LearningCohort{}
-		if k8sClient.Get(ctx, client.ObjectKeyFromObject(c), cur) != nil || sb.Status.LastResetGeneration >= cur.Spec.Template.ResetGeneration {
+		if k8sClient.Get(ctx, key, cur) != nil || sb.Status.LastResetGeneration >= cur.Spec.Template.ResetGeneration {
 			return false
 		}
 		sb.Status.LastResetGeneration = cur.Spec.Template.ResetGeneration
@@ -485,9 +487,10 @@ func TestCheckOfACohortShowsEachLearnerAndEachExercise(t *testing.T) {
 	passed := map[string][]string{"ada": {"notes-table", "notes-index"}, "grace": {"notes-table"}}
 
 	// The operator copies the cohort's annotation to its sandboxes and checks them.
+	key := client.ObjectKeyFromObject(c)
 	operator(t, []string{"checks-ada", "checks-linus", "checks-grace"}, func(sb *sandboxv1.LearningSandbox) bool {
 		cur := &sandboxv1.LearningCohort{}
-		if k8sClient.Get(ctx, client.ObjectKeyFromObject(c), cur) != nil {
+		if k8sClient.Get(ctx, key, cur) != nil {
 			return false
 		}
 		at := cur.Annotations[sandboxv1.CheckRequestedAtAnnotation]
