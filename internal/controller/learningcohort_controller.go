@@ -453,12 +453,24 @@ func heldBackSpec(desired, current sandboxv1.LearningSandboxSpec) sandboxv1.Lear
 	return spec
 }
 
-// applySandbox server-side applies a learner's sandbox with the spec, unless
-// the existing one already has it. It reports whether it wrote.
+// applySandbox creates a learner's sandbox with the spec, or server-side
+// applies it over the existing one unless that already has it. It reports
+// whether it wrote.
 func (r *LearningCohortReconciler) applySandbox(ctx context.Context, c *sandboxv1.LearningCohort, name string,
 	spec sandboxv1.LearningSandboxSpec, existing *sandboxv1.LearningSandbox) (bool, error) {
 	desired := sandboxApplyConfiguration(c, name, spec)
-	if existing != nil {
+	if existing == nil {
+		created := &sandboxv1.LearningSandbox{}
+		err := createTyped(ctx, r.Client, desired, created)
+		if err == nil {
+			r.written.wrote(name, created.UID, created.Generation)
+			return true, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return false, fmt.Errorf("creating sandbox %s: %w", name, err)
+		}
+		// Made by this cohort a moment ago, before the cache saw it: applied over.
+	} else {
 		// The spec is the cohort's alone, so it is compared whole: a field that
 		// the template no longer sets counts too. Labels and owner are compared
 		// as server-side apply would merge them.
@@ -471,6 +483,9 @@ func (r *LearningCohortReconciler) applySandbox(ctx context.Context, c *sandboxv
 		if !metaDrifted && equality.Semantic.DeepEqual(spec, existing.Spec) {
 			return false, nil
 		}
+	}
+	if err := adoptCreatedFields(ctx, r.Client, r.APIReader, client.ObjectKey{Name: name}, &sandboxv1.LearningSandbox{}); err != nil {
+		return false, fmt.Errorf("sandbox %s: %w", name, err)
 	}
 	if err := r.Apply(ctx, desired, client.FieldOwner(stack.FieldOwner), client.ForceOwnership); err != nil {
 		return false, fmt.Errorf("applying sandbox %s: %w", name, err)

@@ -371,6 +371,46 @@ func TestCohortRollsOutInBatches(t *testing.T) {
 	}
 }
 
+// TestCohortRemovesWhatItsTemplateNoLongerSets: the cohort creates its
+// sandboxes, and a field its template then drops goes from every sandbox,
+// which the cohort's server-side apply alone manages from then on.
+func TestCohortRemovesWhatItsTemplateNoLongerSets(t *testing.T) {
+	g := newG(t)
+	stage := nginxStage(t, "cohort-unset", "web")
+	c := newCohort("unset", stage.Name, "l1", "l2")
+	c.Spec.Template.Components = []sandboxv1.ComponentOverride{{Name: "web", Replicas: new(int32(2))}}
+	c.Spec.MaxUnavailable = new(intstr.FromInt32(2))
+	createCohort(t, c)
+	names := sandboxNamesOf(c, "l1", "l2")
+	g.Eventually(func(g Gomega) {
+		sandboxes := cohortSandboxes(g, c.Name)
+		g.Expect(slices.Sorted(maps.Keys(sandboxes))).To(ConsistOf(names))
+		for _, sb := range sandboxes {
+			g.Expect(sb.Spec.Components).To(HaveLen(1))
+		}
+	}).Should(Succeed())
+	markSandboxesReady(t, g, names...)
+	expectCohortReady(g, c.Name, 2)
+
+	updateCohort(t, c.Name, func(c *sandboxv1.LearningCohort) { c.Spec.Template.Components = nil })
+
+	g.Eventually(func(g Gomega) {
+		sandboxes := cohortSandboxes(g, c.Name)
+		g.Expect(sandboxes).To(HaveLen(2))
+		for _, sb := range sandboxes {
+			g.Expect(sb.Spec.Components).To(BeEmpty(), "%s: the override the template no longer sets", sb.Name)
+			var ours []metav1.ManagedFieldsEntry
+			for _, m := range sb.ManagedFields {
+				if m.Manager == stack.FieldOwner && m.Subresource == "" {
+					ours = append(ours, m)
+				}
+			}
+			g.Expect(ours).To(ConsistOf(HaveField("Operation", metav1.ManagedFieldsOperationApply)),
+				"%s: the create's fields were handed to the apply", sb.Name)
+		}
+	}).Should(Succeed())
+}
+
 // TestCohortCountsFailedSandboxes: sandboxes that cannot progress (here: their
 // stage does not exist yet) are counted as failed, named with their reason,
 // and the cohort is not Ready; once the stage exists they become Ready.

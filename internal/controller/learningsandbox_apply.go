@@ -108,8 +108,12 @@ func (r *LearningSandboxReconciler) applyIfDrifted(ctx context.Context, obj stac
 			return inSync, err
 		}
 	}
-	if err := r.adoptCreatedFields(ctx, obj, key); err != nil {
+	live, err := r.newObject(obj)
+	if err != nil {
 		return inSync, err
+	}
+	if err := adoptCreatedFields(ctx, r.Client, r.APIReader, key, live); err != nil {
+		return inSync, fmt.Errorf("%s %s: %w", *obj.GetKind(), key, err)
 	}
 	if err := r.Apply(ctx, obj, client.FieldOwner(stack.FieldOwner), client.ForceOwnership); err != nil {
 		return inSync, fmt.Errorf("applying %s %s: %w", *obj.GetKind(), key, err)
@@ -180,24 +184,14 @@ func (r *LearningSandboxReconciler) inSync(ctx context.Context, obj stack.Object
 }
 
 // createObject creates obj whole and records the version made in the
-// ledger. The API server creates an object for about 60% of the CPU that a
-// server-side apply of it costs, so what does not exist yet is created;
-// adoptCreatedFields makes its fields the operator's apply's before the
-// operator first applies to it.
+// ledger (see createTyped).
 func (r *LearningSandboxReconciler) createObject(ctx context.Context, obj stack.Object, digest string,
 	bucket string, lkey drift.Key) (client.Object, error) {
 	created, err := r.newObject(obj)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(obj)
-	if err != nil {
-		return nil, fmt.Errorf("encoding %s %s: %w", *obj.GetKind(), *obj.GetName(), err)
-	}
-	if err := json.Unmarshal(raw, created); err != nil {
-		return nil, fmt.Errorf("decoding %s %s: %w", *obj.GetKind(), *obj.GetName(), err)
-	}
-	if err := r.Create(ctx, created, client.FieldOwner(stack.FieldOwner)); err != nil {
+	if err := createTyped(ctx, r.Client, obj, created); err != nil {
 		return nil, fmt.Errorf("creating %s %s: %w", *obj.GetKind(), klog.KObj(created), err)
 	}
 	r.ledger.Put(bucket, lkey, drift.Entry{
@@ -207,30 +201,43 @@ func (r *LearningSandboxReconciler) createObject(ctx context.Context, obj stack.
 	return created, nil
 }
 
+// createTyped creates the object that the apply configuration ac describes
+// whole, read into the typed object into. The API server creates an object
+// for about 60% of the CPU that a server-side apply of it costs, so what
+// does not exist yet is created; adoptCreatedFields makes its fields the
+// operator's apply's before the operator first applies to it.
+func createTyped(ctx context.Context, c client.Client, ac any, into client.Object) error {
+	raw, err := json.Marshal(ac)
+	if err != nil {
+		return fmt.Errorf("encoding: %w", err)
+	}
+	if err := json.Unmarshal(raw, into); err != nil {
+		return fmt.Errorf("decoding: %w", err)
+	}
+	return c.Create(ctx, into, client.FieldOwner(stack.FieldOwner))
+}
+
 // adoptCreatedFields hands the fields that this operator's create of the
 // object owns (an Update entry of its field manager) to its server-side
 // apply, as `kubectl apply --server-side` does with what `kubectl create`
 // made (client-go's csaupgrade). Without it a field that the operator no
 // longer sets would stay, owned by the create, when the apply leaves it out.
 // It is a write only the first time the operator applies to an object it
-// created, and only then is the object read whole for its managed fields.
-func (r *LearningSandboxReconciler) adoptCreatedFields(ctx context.Context, obj stack.Object, key client.ObjectKey) error {
-	live, err := r.newObject(obj)
-	if err != nil {
-		return err
-	}
-	if err := r.APIReader.Get(ctx, key, live); err != nil {
+// created, and only then is the object read whole, into live, for its
+// managed fields.
+func adoptCreatedFields(ctx context.Context, c client.Client, reader client.Reader, key client.ObjectKey, live client.Object) error {
+	if err := reader.Get(ctx, key, live); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("reading %s %s: %w", *obj.GetKind(), key, err)
+		return fmt.Errorf("reading: %w", err)
 	}
 	patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, sets.New(stack.FieldOwner), stack.FieldOwner)
 	if err != nil || patch == nil {
 		return err
 	}
-	if err := r.Patch(ctx, live, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(stack.FieldOwner)); err != nil {
-		return fmt.Errorf("handing the fields of %s %s to server-side apply: %w", *obj.GetKind(), key, err)
+	if err := c.Patch(ctx, live, client.RawPatch(types.JSONPatchType, patch), client.FieldOwner(stack.FieldOwner)); err != nil {
+		return fmt.Errorf("handing its fields to server-side apply: %w", err)
 	}
 	return nil
 }
