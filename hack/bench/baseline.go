@@ -161,7 +161,7 @@ func runBaseline(ctx context.Context, r *run) (baseline, error) {
 		return baseline{}, err
 	}
 	b := baseline{createsDone: time.Since(start)}
-	at, err := r.tracker.wait(ctx, rawManagedBy, "baseline objects", e.cfg.timeout)
+	at, err := r.tracker.wait(ctx, rawManagedBy, "baseline objects", r.sc.timeout(e.cfg.timeout))
 	if err != nil {
 		return baseline{}, err
 	}

@@ -122,7 +122,7 @@ func (r *report) summary(b *strings.Builder, cohort bool) {
 	}
 	fmt.Fprintf(b, "Each figure is the median of the runs, with the lowest and the highest in brackets.\n\n")
 	fmt.Fprintf(b, "| %s | runs | objects | writes | writes/object | reads | API server CPU-s, operator "+
-		"| API server CPU-s, raw | CPU ratio | heap/1000 (MiB) | steady writes (%s) | restart writes (%s) "+
+		"| API server CPU-s, raw | CPU ratio | heap/1000 (MiB) | steady writes (%s) | restart writes (%s, to idle) "+
 		"| restart reads | T_objects (s) | T_raw (s) | T_ready (s) |\n",
 		first, fmtDur(r.cfg.steadyWindow), fmtDur(r.cfg.restartWindow))
 	b.WriteString("|" + strings.Repeat(" ---: |", 16) + "\n")
@@ -248,7 +248,7 @@ func (r *report) details(b *strings.Builder) {
 			row("kinds complete after (baseline)", "%s", fmtKinds(res.raw.perKind))
 			row("API server's longest writes in all during T_raw (every client)", "%s", res.raw.api.top(5))
 		}
-		row("heap in use: idle before, peak, at the end of the restart window", "%s, %s, %s MiB",
+		row("heap in use: idle before, peak, idle after the restart", "%s, %s, %s MiB",
 			mib(res.idleHeap), mib(res.mem.peakHeap), mib(res.restartHeap))
 		row("live heap after a GC: idle before, all Ready, after the restart", "%s, %s, %s MiB",
 			mib(res.liveIdle), mib(res.liveReady), mib(res.liveRestart))
@@ -282,8 +282,8 @@ func (r *report) legend(b *strings.Builder) {
 - API server CPU-s: the kube-apiserver process's CPU time (user and system, /proc/<pid>/stat)
   during T_objects, with the operator, and during T_raw, with the raw creates; CPU ratio: the
   first over the second.
-- restart reads: the restarted operator's reads, its lists and watches included, in the same
-  window as restart writes.
+- restart reads: the restarted operator's reads, its lists and watches included, over the same
+  time as restart writes.
 - peak heap: go_memstats_heap_inuse_bytes, peak RSS: VmRSS/VmHWM, sampled every 250 ms, in MiB.
 - heap/1000: the live heap the sandboxes added, in MiB per 1,000 sandboxes: the live heap (half of
   go_memstats_next_gc_bytes after a GC, GOGC=100) when all are Ready or after the restart,
@@ -291,7 +291,7 @@ func (r *report) legend(b *strings.Builder) {
   not yet collected; the details give both.
 - steady writes: in a window that starts once every sandbox is Ready and the operator's queues are
   empty. restart writes: from the restarted operator's start until the window after its caches
-  synced has passed.
+  synced has passed and its queues are empty again.
 `)
 }
 

@@ -51,6 +51,13 @@ type scenario struct {
 	n      int
 }
 
+// timeout is the longest any one wait of the scenario may take: the
+// -timeout for each 1,000 sandboxes or learners begun, as the work grows
+// with them.
+func (s scenario) timeout(perThousand time.Duration) time.Duration {
+	return perThousand * time.Duration(max(1, (s.n+999)/1000))
+}
+
 func (s scenario) String() string {
 	if s.cohort {
 		return fmt.Sprintf("cohort of %d", s.n)
@@ -285,7 +292,7 @@ func (r *run) provision(ctx context.Context) error {
 		return err
 	}
 	r.res.tCreate = time.Since(start)
-	at, err := r.tracker.wait(ctx, stack.ManagedBy, "operator objects", r.env.cfg.timeout)
+	at, err := r.tracker.wait(ctx, stack.ManagedBy, "operator objects", r.sc.timeout(r.env.cfg.timeout))
 	if err != nil {
 		return err
 	}
@@ -296,7 +303,7 @@ func (r *run) provision(ctx context.Context) error {
 	if mid, err := r.op.scrape(ctx); err == nil {
 		r.res.toObjects = requestsOf(mid).since(requestsOf(before))
 	}
-	readyAt, err := r.tracker.wait(ctx, keyReady, "Ready sandboxes", r.env.cfg.timeout)
+	readyAt, err := r.tracker.wait(ctx, keyReady, "Ready sandboxes", r.sc.timeout(r.env.cfg.timeout))
 	if err != nil {
 		return err
 	}
@@ -384,7 +391,7 @@ func cohort(n int, stage string) *unstructured.Unstructured {
 // busy, and returns that scrape.
 func (r *run) waitIdle(ctx context.Context) (metrics, error) {
 	var last metrics
-	err := poll(ctx, 500*time.Millisecond, r.env.cfg.timeout, "the operator to be idle", func() (bool, error) {
+	err := poll(ctx, 500*time.Millisecond, r.sc.timeout(r.env.cfg.timeout), "the operator to be idle", func() (bool, error) {
 		m, err := r.op.scrape(ctx)
 		if err != nil {
 			return false, err
@@ -415,7 +422,9 @@ func (r *run) steady(ctx context.Context) error {
 }
 
 // restart stops the operator with SIGTERM, starts it again, and counts its
-// requests from its start until the window after it has synced has passed.
+// requests from its start until the window after it has synced has passed
+// and it is idle again: every sandbox reconciled after the restart, however
+// long that takes at the scenario's size.
 func (r *run) restart(ctx context.Context) error {
 	r.op.stop()
 	if err := r.op.start(); err != nil {
@@ -427,7 +436,7 @@ func (r *run) restart(ctx context.Context) error {
 	if err := pause(ctx, r.env.cfg.restartWindow); err != nil {
 		return err
 	}
-	m, err := r.op.scrape(ctx)
+	m, err := r.waitIdle(ctx)
 	if err != nil {
 		return err
 	}
