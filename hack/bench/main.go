@@ -119,7 +119,8 @@ func parseFlags() config {
 	flag.DurationVar(&cfg.restartWindow, "restart-window", 30*time.Second,
 		"How long the restarted operator's writes are counted at least after it has synced; on until it is idle.")
 	flag.IntVar(&cfg.podsPerNode, "pods-per-node", 100, "Fake nodes are added for this many pods each.")
-	flag.DurationVar(&cfg.timeout, "timeout", 20*time.Minute, "The longest any one wait of a scenario may take, for each 1,000 sandboxes or learners begun.")
+	flag.DurationVar(&cfg.timeout, "timeout", 20*time.Minute,
+		"The longest any one wait of a scenario may take, for each 1,000 sandboxes or learners begun.")
 	flag.BoolVar(&cfg.keep, "keep", false, "Keep the last cluster and the operator's files instead of deleting them.")
 	flag.BoolVar(&cfg.baseline, "baseline", true, "Measure T_raw: the same objects written with raw parallel creates.")
 	flag.BoolVar(&cfg.headless, "baseline-headless", false,

@@ -391,7 +391,8 @@ func cohort(n int, stage string) *unstructured.Unstructured {
 // busy, and returns that scrape.
 func (r *run) waitIdle(ctx context.Context) (metrics, error) {
 	var last metrics
-	err := poll(ctx, 500*time.Millisecond, r.sc.timeout(r.env.cfg.timeout), "the operator to be idle", func() (bool, error) {
+	timeout := r.sc.timeout(r.env.cfg.timeout)
+	err := poll(ctx, 500*time.Millisecond, timeout, "the operator to be idle", func() (bool, error) {
 		m, err := r.op.scrape(ctx)
 		if err != nil {
 			return false, err
