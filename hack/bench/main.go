@@ -117,7 +117,7 @@ func parseFlags() config {
 	flag.DurationVar(&cfg.steadyWindow, "steady-window", 20*time.Second,
 		"How long the operator's writes are counted at steady state.")
 	flag.DurationVar(&cfg.restartWindow, "restart-window", 30*time.Second,
-		"How long the restarted operator's writes are counted at least after it has synced; on until it is idle.")
+		"How long, at least, the restarted operator's requests are counted after it has synced; then on until it is idle.")
 	flag.IntVar(&cfg.podsPerNode, "pods-per-node", 100, "Fake nodes are added for this many pods each.")
 	flag.DurationVar(&cfg.timeout, "timeout", 20*time.Minute,
 		"The longest any one wait of a scenario may take, for each 1,000 sandboxes or learners begun.")
