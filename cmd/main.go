@@ -21,7 +21,11 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"maps"
+	"net"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
@@ -32,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/validation"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
@@ -131,6 +136,19 @@ func main() {
 		"The labels of the operator's pods, as k=v,k2=v2.")
 	flag.IntVar(&checkWorkers, "check-workers", controller.DefaultCheckWorkers,
 		"How many exercise checks run at once over all sandboxes.")
+	languages := languageFlag{catalog: settings.Languages}
+	flag.Var(&languages, "workspace-image",
+		"A workspace language and its image, as LANGUAGE=IMAGE, e.g. rust=registry.example.edu/workspace-rust:1; "+
+			"repeat it for more. It adds to the built-in catalog (go, java, node, python) or replaces an entry's image.")
+	flag.StringVar(&settings.DefaultLanguage, "workspace-default-language", settings.DefaultLanguage,
+		"The language of a Workspace when neither the sandbox nor its stage chooses one.")
+	flag.BoolVar(&settings.WorkspaceEgress, "workspace-egress", false,
+		"Let workspace pods (and no other sandbox pod) reach the internet on ports 80 and 443, for package managers; "+
+			"never the ranges of --workspace-egress-except, link-local (169.254.0.0/16) or loopback.")
+	egressExcept := cidrsFlag{cidrs: &settings.EgressExcept}
+	flag.Var(&egressExcept, "workspace-egress-except",
+		"The cluster's pod, Service and node ranges, which workspace egress never reaches, as comma-separated CIDRs "+
+			"(default: the private and shared ranges "+strings.Join(stack.DefaultEgressExcept, ",")+").")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -140,6 +158,11 @@ func main() {
 		os.Exit(2)
 	}
 	settings.OperatorPodLabels = podLabels
+	if _, ok := settings.Languages[settings.DefaultLanguage]; !ok {
+		fmt.Fprintf(os.Stderr, "--workspace-default-language: %q is not in the catalog; "+
+			"add it with --workspace-image %s=IMAGE\n", settings.DefaultLanguage, settings.DefaultLanguage)
+		os.Exit(2)
+	}
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	settings.MaxBudget = maxBudget.budget()
@@ -282,4 +305,56 @@ func learnerAccess(cfg *rest.Config, server string, lifetime time.Duration) (con
 		}
 	}
 	return controller.LearnerAccess{Server: server, CAData: ca, TokenLifetime: lifetime}, nil
+}
+
+// languageFlag adds LANGUAGE=IMAGE entries to the workspace language catalog.
+type languageFlag struct{ catalog map[string]string }
+
+func (f *languageFlag) String() string {
+	if f == nil || f.catalog == nil {
+		return ""
+	}
+	entries := make([]string, 0, len(f.catalog))
+	for _, lang := range slices.Sorted(maps.Keys(f.catalog)) {
+		entries = append(entries, lang+"="+f.catalog[lang])
+	}
+	return strings.Join(entries, ",")
+}
+
+func (f *languageFlag) Set(s string) error {
+	lang, image, ok := strings.Cut(s, "=")
+	if !ok || image == "" {
+		return fmt.Errorf("%q is not LANGUAGE=IMAGE, e.g. rust=registry.example.edu/workspace-rust:1", s)
+	}
+	if errs := validation.IsDNS1123Label(lang); len(errs) > 0 || len(lang) > 32 {
+		return fmt.Errorf("language %q: a lowercase name of at most 32 letters, digits and '-', e.g. rust", lang)
+	}
+	f.catalog[lang] = image
+	return nil
+}
+
+// cidrsFlag is a comma-separated list of CIDRs, replacing the default.
+type cidrsFlag struct{ cidrs *[]string }
+
+func (f *cidrsFlag) String() string {
+	if f == nil || f.cidrs == nil {
+		return ""
+	}
+	return strings.Join(*f.cidrs, ",")
+}
+
+func (f *cidrsFlag) Set(s string) error {
+	var out []string
+	for c := range strings.SplitSeq(s, ",") {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			return fmt.Errorf("%q is not a CIDR, e.g. 10.0.0.0/8: %w", c, err)
+		}
+		out = append(out, c)
+	}
+	*f.cidrs = out
+	return nil
 }

@@ -88,6 +88,9 @@ up() {
   k get learningcohorts
   echo
   k get learningsandboxes
+  say "Every sandbox's workspace (kubectl exec -it sts/workspace -n NAMESPACE -- bash)"
+  k get pods -A -l sandbox.learning.dev/component=workspace \
+    -o custom-columns='NAMESPACE:.metadata.namespace,POD:.metadata.name,STATUS:.status.phase,IMAGE:.spec.containers[0].image,NODE:.spec.nodeName'
   sb=fall26-ada
   ns=$(k get learningsandbox "$sb" -o jsonpath='{.status.namespace}')
   secret=$(k get learningsandbox "$sb" -o jsonpath='{.status.connectionSecret}')
@@ -108,7 +111,7 @@ The cluster and the operator keep running. To use them:
   # Ada's session (README, "A learner's session"):
   kubectl sandbox kubeconfigs -c fall26 -d kubeconfigs
   kubectl sandbox status --kubeconfig kubeconfigs/ada.kubeconfig   # a plugin's flags come after its name
-  kubectl --kubeconfig kubeconfigs/ada.kubeconfig apply -f config/samples/learner-toolbox.yaml
+  kubectl --kubeconfig kubeconfigs/ada.kubeconfig exec -it sts/workspace -- bash   # her workspace: Python, psql, redis-cli
   tail -f $LOG   # the operator's log
 To stop everything and remove what the demo made:
   make demo-down

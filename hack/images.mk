@@ -23,3 +23,12 @@ images-push: images ## Push both images to IMG_REGISTRY (credentials from ~/.doc
 	@ociimage=$$(ls -t "$(LOCALBIN)"/ociimage-* | head -n 1); \
 	"$$ociimage" -push "$(IMAGES_DIR)/operator.tar" -to "$(IMG)" $(if $(IMG_INSECURE),-insecure); \
 	"$$ociimage" -push "$(IMAGES_DIR)/sample-app.tar" -to "$(SAMPLE_APP_RELEASE_IMG)" $(if $(IMG_INSECURE),-insecure)
+
+# WORKSPACE_LANGUAGES are the built-in languages of the Workspace component.
+WORKSPACE_LANGUAGES ?= go java node python
+
+.PHONY: docker-build-workspaces
+docker-build-workspaces: ## Build the workspace images of the built-in languages with Docker (hack/workspace/Dockerfile), as IMG_REGISTRY/workspace-<language>:VERSION.
+	@for lang in $(WORKSPACE_LANGUAGES); do \
+	  $(CONTAINER_TOOL) build -f hack/workspace/Dockerfile --target $$lang -t $(IMG_REGISTRY)/workspace-$$lang:$(VERSION) hack/workspace || exit 1; \
+	done

@@ -22,7 +22,7 @@ import (
 )
 
 // ComponentType says what a component becomes in the sandbox namespace.
-// +kubebuilder:validation:Enum=Postgres;Redis;Nginx;App;Container
+// +kubebuilder:validation:Enum=Postgres;Redis;Nginx;App;Container;Workspace
 type ComponentType string
 
 const (
@@ -40,13 +40,22 @@ const (
 	// ComponentContainer is any other image with its ports and environment: a
 	// Deployment and a Service.
 	ComponentContainer ComponentType = "Container"
+	// ComponentWorkspace is the learner's own workspace: a long-lived pod with
+	// the toolchain of their language, a persistent home, the connection
+	// Secret in its environment, and a Service (and a route through Nginx) on
+	// the port where the learner's own program listens: a StatefulSet of one
+	// pod with its home on a PersistentVolumeClaim, and a Service.
+	ComponentWorkspace ComponentType = "Workspace"
 )
 
 // Component is one piece of a stage's stack.
 // +kubebuilder:validation:XValidation:rule="self.type == 'Container' ? has(self.container) : !has(self.container)",message="container is set for type Container and only there: add container.image and container.ports to a Container component, or remove container from a built-in type"
-// +kubebuilder:validation:XValidation:rule="!has(self.storage) && !has(self.storageClassName) && !has(self.ephemeral) || self.type == 'Postgres'",message="storage, storageClassName and ephemeral are only for Postgres components: remove them, or use type Postgres"
+// +kubebuilder:validation:XValidation:rule="!has(self.storage) && !has(self.storageClassName) || self.type == 'Postgres' || self.type == 'Workspace'",message="storage and storageClassName are only for Postgres and Workspace components (their data and home volumes): remove them, or use one of those types"
+// +kubebuilder:validation:XValidation:rule="!has(self.ephemeral) || self.type == 'Postgres'",message="ephemeral is only for Postgres components: remove it"
+// +kubebuilder:validation:XValidation:rule="!has(self.workspace) || self.type == 'Workspace'",message="workspace is set for type Workspace only: remove it, or use type Workspace"
 // +kubebuilder:validation:XValidation:rule="self.type != 'Container' || !has(self.image)",message="a Container component takes its image from container.image: move image there"
 // +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.type != 'Postgres' || self.replicas <= 1",message="a Postgres component runs a single server: set replicas to 0 or 1"
+// +kubebuilder:validation:XValidation:rule="!has(self.replicas) || self.type != 'Workspace' || self.replicas <= 1",message="a Workspace is one pod with one home volume: set replicas to 0 or 1"
 // +kubebuilder:validation:XValidation:rule="!has(self.storage) || (type(self.storage) == int ? self.storage > 0 : quantity(self.storage).isGreaterThan(quantity('0')))",message="storage is a positive quantity, for example 2Gi",fieldPath=".storage"
 type Component struct {
 	// name of the component; its Service, workload and connection details are named after it.
@@ -78,11 +87,13 @@ type Component struct {
 	// +optional
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 
-	// storage is the size of the Postgres data volume; 1Gi when unset.
+	// storage is the size of the Postgres data volume or of the Workspace's
+	// home volume; 1Gi when unset. It counts in the budget's storage.
 	// +optional
 	Storage *resource.Quantity `json:"storage,omitempty"`
 
-	// storageClassName of the Postgres data volume; the cluster's default class when unset.
+	// storageClassName of the Postgres data volume or the Workspace's home
+	// volume; the cluster's default class when unset.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
@@ -96,6 +107,40 @@ type Component struct {
 	// container is what a Container component runs.
 	// +optional
 	Container *ContainerSpec `json:"container,omitempty"`
+
+	// workspace is the language and port of a Workspace component.
+	// +optional
+	Workspace *WorkspaceComponent `json:"workspace,omitempty"`
+}
+
+// WorkspaceComponent is what a stage says of its Workspace.
+type WorkspaceComponent struct {
+	// language the workspace has when the sandbox does not choose one
+	// (spec.workspace.language); the operator's default language when unset.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +optional
+	Language string `json:"language,omitempty"`
+
+	// port the learner's program listens on: the port of the workspace's
+	// Service, of WORKSPACE_URL and of PORT in its environment. 8080 when unset.
+	// +kubebuilder:validation:Minimum=1024
+	// +kubebuilder:validation:Maximum=65535
+	// +optional
+	Port *int32 `json:"port,omitempty"`
+}
+
+// Workspace is a learner's choice for their sandbox's Workspace.
+type Workspace struct {
+	// language of the workspace's toolchain: an entry of the operator's
+	// language catalog (built in: go, java, node, python). Unset: the stage's
+	// choice, else the operator's default.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +optional
+	Language string `json:"language,omitempty"`
 }
 
 // ContainerSpec is the image, ports and environment of a Container component.
@@ -261,7 +306,8 @@ type ComponentOverride struct {
 	// +optional
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 
-	// storage replaces the size of a Postgres component's data volume.
+	// storage replaces the size of a Postgres component's data volume or a
+	// Workspace's home volume.
 	// +optional
 	Storage *resource.Quantity `json:"storage,omitempty"`
 

@@ -41,8 +41,10 @@ const (
 	ReasonUnknownComponent     = "UnknownComponent"
 	ReasonInvalidSpec          = "InvalidSpec"
 	ReasonBudgetExceeded       = "BudgetExceeded"
-	ReasonNamespaceConflict    = "NamespaceConflict"
-	ReasonNamespaceTooLong     = "NamespaceNameTooLong"
+	// ReasonUnknownLanguage: the Workspace's language is not in the operator's catalog.
+	ReasonUnknownLanguage   = "UnknownLanguage"
+	ReasonNamespaceConflict = "NamespaceConflict"
+	ReasonNamespaceTooLong  = "NamespaceNameTooLong"
 	// ReasonLearnerAccessMissing: a cluster-scoped object that a learner's access
 	// depends on (the learner ClusterRole, the admission policies) is missing.
 	ReasonLearnerAccessMissing = "LearnerAccessMissing"

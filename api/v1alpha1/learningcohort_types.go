@@ -110,6 +110,11 @@ type CohortLearner struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(g, !g.startsWith('system:'))",message="groups cannot name a system: group (such as system:authenticated, which is everyone): name a group of learners"
 	// +optional
 	Groups []string `json:"groups,omitempty"`
+
+	// workspace is this learner's choice for their Workspace, such as their
+	// language; it replaces the template's.
+	// +optional
+	Workspace *Workspace `json:"workspace,omitempty"`
 }
 
 // SandboxTemplate is what every sandbox of a cohort gets: the fields of a
@@ -135,6 +140,12 @@ type SandboxTemplate struct {
 	// +kubebuilder:validation:MaxItems=20
 	// +optional
 	Components []ComponentOverride `json:"components,omitempty"`
+
+	// workspace is the class's choice for the stage's Workspace, such as the
+	// language every learner writes in; a learner's own choice on the roster
+	// replaces it.
+	// +optional
+	Workspace *Workspace `json:"workspace,omitempty"`
 
 	// budget lowers the stage's budget for every sandbox; it cannot raise it.
 	// +optional

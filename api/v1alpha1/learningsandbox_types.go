@@ -71,6 +71,11 @@ type LearningSandboxSpec struct {
 	// +kubebuilder:validation:MaxItems=20
 	// +optional
 	Components []ComponentOverride `json:"components,omitempty"`
+
+	// workspace is the learner's choice for the stage's Workspace component,
+	// such as its language.
+	// +optional
+	Workspace *Workspace `json:"workspace,omitempty"`
 }
 
 // Learner is the person a sandbox is for.

@@ -293,7 +293,9 @@ operator-flags)
   # shellcheck source=images.env
   . "$ROOT/hack/realnode/images.env"
   printf '%s\n' "--postgres-image=$POSTGRES_IMAGE" "--redis-image=$REDIS_IMAGE" \
-    "--nginx-image=$NGINX_IMAGE" "--app-image=$APP_IMAGE"
+    "--nginx-image=$NGINX_IMAGE" "--app-image=$APP_IMAGE" \
+    "--workspace-image=go=$WORKSPACE_GO_IMAGE" "--workspace-image=node=$WORKSPACE_NODE_IMAGE" \
+    "--workspace-image=python=$WORKSPACE_PYTHON_IMAGE" "--workspace-image=java=$WORKSPACE_JAVA_IMAGE"
   ;;
 prepare)
   STATE=$(mkdir -p "${2:?DIR}/node" && cd "$2/node" && pwd)

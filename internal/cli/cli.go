@@ -82,8 +82,8 @@ func NewCommand(o *Options) *cobra.Command {
 
 Instructors see a class, hand out kubeconfigs, reset, suspend, resume, extend
 and check sandboxes. Learners see their own sandbox, its connection details
-and exercises, and open psql or redis-cli in it. Every command runs with the
-rights of your kubeconfig and nothing more.`,
+and exercises, open a shell in their workspace, and psql or redis-cli in it.
+Every command runs with the rights of your kubeconfig and nothing more.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Annotations: map[string]string{
@@ -97,6 +97,7 @@ rights of your kubeconfig and nothing more.`,
 		newEnvCommand(o),
 		newConnectCommand(o, psql),
 		newConnectCommand(o, redisCLI),
+		newShellCommand(o),
 		newLifecycleCommand(o, reset),
 		newLifecycleCommand(o, suspend),
 		newLifecycleCommand(o, resume),

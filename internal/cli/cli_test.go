@@ -509,3 +509,27 @@ func TestCheckOfACohortShowsEachLearnerAndEachExercise(t *testing.T) {
 	golden(g, "check-cohort", res.out)
 	g.Expect(res.errOut).To(MatchRegexp(`^([0-2]/3 checked\n)+3/3 checked\n$`), "the progress, on stderr")
 }
+
+// TestShellSaysWhenThereIsNoWorkspace: a sandbox whose stage has no
+// workspace, or whose workspace is not ready, gets a message that says so
+// rather than an exec into some other pod.
+func TestShellSaysWhenThereIsNoWorkspace(t *testing.T) {
+	g := NewWithT(t)
+	provision(t, sandbox{name: "shell-ada", learner: "ada", stage: "databases", status: ready(0)})
+	res := admin("shell", "shell-ada")
+	g.Expect(res.err).To(MatchError("the sandbox in sandbox-shell-ada has no workspace (its connection Secret has no WORKSPACE_URL): " +
+		"its stage has no Workspace component, or the sandbox disables it"))
+
+	ns := "sandbox-shell-ada"
+	secret := &corev1.Secret{}
+	g.Expect(k8sClient.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: stack.ConnectionSecretName}, secret)).To(Succeed())
+	secret.Data["WORKSPACE_URL"] = []byte("http://workspace." + ns + ".svc:8080")
+	g.Expect(k8sClient.Update(context.Background(), secret)).To(Succeed())
+	g.Expect(k8sClient.Create(context.Background(), &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "workspace", Namespace: ns},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{sandboxv1.ComponentLabel: "workspace"},
+			Ports: []corev1.ServicePort{{Name: "http", Port: 8080}}},
+	})).To(Succeed())
+	res = admin("shell", "shell-ada", "--", "true")
+	g.Expect(res.err).To(MatchError("no ready pod behind service workspace in sandbox-shell-ada yet (kubectl sandbox status says why)"))
+}

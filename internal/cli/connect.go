@@ -101,8 +101,8 @@ With no sandbox named: the sandbox of your context's namespace.`, lc.what, lc.na
 func (o *Options) connect(ctx context.Context, lc localClient, args, extra []string) error {
 	path, err := exec.LookPath(lc.name)
 	if err != nil {
-		return fmt.Errorf("%s is not installed on this machine: %s, or run it inside the sandbox "+
-			"(config/samples/learner-toolbox.yaml)", lc.name, lc.install)
+		return fmt.Errorf("%s is not installed on this machine: %s, or run it in the sandbox's workspace "+
+			"(kubectl sandbox shell -- %s)", lc.name, lc.install, lc.name)
 	}
 	data, ns, err := o.connection(ctx, args)
 	if err != nil {

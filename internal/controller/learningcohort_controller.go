@@ -419,8 +419,13 @@ func (r *LearningCohortReconciler) observeSandbox(ctx context.Context, c *sandbo
 // desiredSandboxSpec is the spec of a learner's sandbox as the cohort says.
 func desiredSandboxSpec(c *sandboxv1.LearningCohort, l sandboxv1.CohortLearner) sandboxv1.LearningSandboxSpec {
 	t := c.Spec.Template
+	workspace := t.Workspace
+	if l.Workspace != nil {
+		workspace = l.Workspace
+	}
 	return sandboxv1.LearningSandboxSpec{
-		Learner:         sandboxv1.Learner(l),
+		Learner:         sandboxv1.Learner{Name: l.Name, Users: l.Users, Groups: l.Groups},
+		Workspace:       workspace,
 		Stage:           c.Spec.Stage,
 		TTL:             t.TTL,
 		Suspend:         c.Spec.Suspend,
@@ -510,6 +515,9 @@ func sandboxApplyConfiguration(c *sandboxv1.LearningCohort, name string,
 		WithSuspend(spec.Suspend).
 		WithResetGeneration(spec.ResetGeneration).
 		WithAccess(sandboxac.Access().WithKubeconfig(spec.Access.Kubeconfig))
+	if w := spec.Workspace; w != nil {
+		s.WithWorkspace(sandboxac.Workspace().WithLanguage(w.Language))
+	}
 	if spec.TTL != nil {
 		s.WithTTL(*spec.TTL)
 	}

@@ -148,6 +148,9 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if _, ok := errors.AsType[*stack.BudgetError](err); ok {
 		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonBudgetExceeded, err)
 	}
+	if _, ok := errors.AsType[*stack.LanguageError](err); ok {
+		return ctrl.Result{}, r.stall(sb, sandboxv1.ReasonUnknownLanguage, err)
+	}
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("rendering the stack: %w", err)
 	}

@@ -144,6 +144,8 @@ func expectedPort(c sandboxv1.Component) int32 {
 		return 8080
 	case sandboxv1.ComponentNginx:
 		return 80
+	case sandboxv1.ComponentWorkspace:
+		return stack.DefaultWorkspacePort
 	default:
 		return c.Container.Ports[0].ContainerPort
 	}
@@ -591,7 +593,7 @@ func TestInvalidInputIsRefused(t *testing.T) {
 		{"storage on Redis", func(s *sandboxv1.RoadmapStage) {
 			s.Spec.Components = append(s.Spec.Components, sandboxv1.Component{Name: "redis", Type: sandboxv1.ComponentRedis,
 				Storage: new(resource.MustParse("1Gi"))})
-		}, "storage, storageClassName and ephemeral are only for Postgres components"},
+		}, "storage and storageClassName are only for Postgres and Workspace components"},
 		{"App without Postgres", func(s *sandboxv1.RoadmapStage) {
 			s.Spec.Components = s.Spec.Components[1:]
 		}, "the App component keeps its data in PostgreSQL: add a Postgres component"},

@@ -79,7 +79,7 @@ func stageReplicas(stage *sandboxv1.RoadmapStage) map[string]int32 {
 	out := map[string]int32{}
 	for _, c := range stage.Spec.Components {
 		kind := "Deployment"
-		if c.Type == sandboxv1.ComponentPostgres {
+		if c.Type == sandboxv1.ComponentPostgres || c.Type == sandboxv1.ComponentWorkspace {
 			kind = "StatefulSet"
 		}
 		out[kind+"/"+c.Name] = ptrValue(c.Replicas, 1)

@@ -75,6 +75,8 @@ func (r *renderer) component(c Component, all []Component, connection map[string
 		return r.nginx(c, all)
 	case sandboxv1.ComponentApp:
 		return r.app(c, connection)
+	case sandboxv1.ComponentWorkspace:
+		return r.workspace(c, connection)
 	default:
 		return r.container(c)
 	}
@@ -156,7 +158,7 @@ func (r *renderer) redis(c Component) []Object {
 // nginx is a reverse proxy in front of the stage's App, or a static welcome
 // page when the stage has none.
 func (r *renderer) nginx(c Component, all []Component) []Object {
-	conf := NginxConfig(c.Name, upstreamOf(all))
+	conf := NginxConfig(c.Name, upstreamOf(all), workspaceUpstream(all))
 	data := map[string]string{"nginx.conf": conf}
 	cm := corev1ac.ConfigMap(c.Name, r.namespace).
 		WithLabels(r.labels(c.Name)).
@@ -466,6 +468,10 @@ func (r *renderer) connectionSecret(components []Component) *corev1ac.SecretAppl
 			put("PGUSER", postgresUser)
 			put("PGPASSWORD", pw)
 			put("PGDATABASE", postgresDatabase)
+			// What Java's JDBC reads, which takes no user or password in a URL of its own.
+			put("JDBC_DATABASE_URL", fmt.Sprintf("jdbc:postgresql://%s:%d/%s?sslmode=disable", host, postgresPort, postgresDatabase))
+			put("JDBC_DATABASE_USERNAME", postgresUser)
+			put("JDBC_DATABASE_PASSWORD", pw)
 		case sandboxv1.ComponentRedis:
 			pw := r.creds[RedisPasswordKey]
 			// The user is Redis's default one, named: redis-cli -u sends an
@@ -480,6 +486,8 @@ func (r *renderer) connectionSecret(components []Component) *corev1ac.SecretAppl
 			put("JWT_SECRET", r.creds[JWTSecretKey])
 		case sandboxv1.ComponentNginx:
 			put("WEB_URL", "http://"+host)
+		case sandboxv1.ComponentWorkspace:
+			put("WORKSPACE_URL", fmt.Sprintf("http://%s:%d", host, c.Port))
 		case sandboxv1.ComponentContainer:
 			prefix := envName(c.Name)
 			put(prefix+"_HOST", host)

@@ -41,10 +41,11 @@ type DataVolume struct {
 	StorageClassName *string
 }
 
-// DataVolumeOf is the data volume an existing StatefulSet was made with.
+// DataVolumeOf is the data volume an existing StatefulSet was made with: a
+// Postgres's data or a Workspace's home.
 func DataVolumeOf(sts *appsv1.StatefulSet) DataVolume {
 	for _, t := range sts.Spec.VolumeClaimTemplates {
-		if t.Name == dataVolumeName {
+		if t.Name == dataVolumeName || t.Name == homeVolumeName {
 			return DataVolume{Storage: t.Spec.Resources.Requests[corev1.ResourceStorage], StorageClassName: t.Spec.StorageClassName}
 		}
 	}

@@ -59,6 +59,7 @@ const (
 	AllowDNSPolicy         = "allow-dns"
 	AllowIngressCtrlPolicy = "allow-ingress-controller"
 	AllowOperatorChecks    = "allow-operator-checks"
+	AllowWorkspaceEgress   = "allow-workspace-egress"
 	namespaceNameLabel     = "kubernetes.io/metadata.name"
 	maxClaimsPerSandbox    = 10
 	defaultContainerCPU    = "250m"
@@ -134,7 +135,8 @@ func checkFits(components []Component, b sandboxv1.Budget) error {
 			memory.Add(podMemory)
 		}
 		pods += replicas
-		if c.Type == sandboxv1.ComponentPostgres {
+		if hasDataVolume(c.Type) {
+			// A StatefulSet replaces its pod rather than surge.
 			if v := dataVolume(c.Component); !v.Ephemeral {
 				storage.Add(v.Storage)
 			}
@@ -160,7 +162,7 @@ func checkFits(components []Component, b sandboxv1.Budget) error {
 	}{
 		{"cpu", rollout, &cpu, b.CPU},
 		{"memory", rollout, &memory, b.Memory},
-		{"storage", "the Postgres data volume", &storage, b.Storage},
+		{"storage", "the Postgres data and Workspace home volumes", &storage, b.Storage},
 		{"pods", "every replica, and one more while a Deployment rolls out", resource.NewQuantity(pods, resource.DecimalSI), podsQuantity(b.Pods)},
 	} {
 		if f.allow != nil && f.need.Cmp(*f.allow) > 0 {
@@ -353,7 +355,46 @@ func (r *renderer) networkPolicies(components []Component) []Object {
 	if p := r.operatorChecksPolicy(components); p != nil {
 		objs = append(objs, p)
 	}
+	if p := r.workspaceEgressPolicy(components); p != nil {
+		objs = append(objs, p)
+	}
 	return objs
+}
+
+// workspaceEgressPolicy lets the Workspace pods, and no other pod of the
+// sandbox, reach addresses outside the cluster on ports 80 and 443, so that
+// package managers (npm, pip, go, maven) work, when the platform allows it.
+// The cluster's ranges and link-local are excepted: the API server, the
+// kubelets, the neighbours' pods and the cloud's metadata service stay out
+// of reach.
+func (r *renderer) workspaceEgressPolicy(components []Component) Object {
+	if !r.settings.WorkspaceEgress {
+		return nil
+	}
+	var names []string
+	for _, c := range components {
+		if c.Type == sandboxv1.ComponentWorkspace {
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	port := func(p int32) *networkingv1ac.NetworkPolicyPortApplyConfiguration {
+		return networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(intstr.FromInt32(p))
+	}
+	return networkingv1ac.NetworkPolicy(AllowWorkspaceEgress, r.namespace).
+		WithLabels(r.labels("")).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithSpec(networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(metav1ac.LabelSelector().WithMatchExpressions(metav1ac.LabelSelectorRequirement().
+				WithKey(sandboxv1.ComponentLabel).WithOperator(metav1.LabelSelectorOpIn).WithValues(names...))).
+			WithPolicyTypes(networkingv1.PolicyTypeEgress).
+			WithEgress(networkingv1ac.NetworkPolicyEgressRule().
+				WithTo(networkingv1ac.NetworkPolicyPeer().WithIPBlock(networkingv1ac.IPBlock().
+					WithCIDR("0.0.0.0/0").
+					WithExcept(r.settings.egressExcept()...))).
+				WithPorts(port(80), port(443))))
 }
 
 // operatorChecksPolicy admits the operator's pods to the components that the

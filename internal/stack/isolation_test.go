@@ -136,24 +136,24 @@ func TestStackThatOutgrowsItsBudgetIsRefused(t *testing.T) {
 	}, {
 		name: "ten app replicas", stage: "caching",
 		overrides: []sandboxv1.ComponentOverride{{Name: "app", Replicas: new(int32(10))}},
-		wantErr:   "the stack needs 3500m cpu (the limits of every replica, and of one more pod while a Deployment rolls out) but budget.cpu is 1500m",
+		wantErr:   "the stack needs 4 cpu (the limits of every replica, and of one more pod while a Deployment rolls out) but budget.cpu is 2",
 	}, {
 		name: "a data volume larger than the budget", stage: "databases",
 		overrides: []sandboxv1.ComponentOverride{{Name: "postgres", Storage: quantity("20Gi")}},
-		wantErr:   "the stack needs 20Gi storage (the Postgres data volume) but budget.storage is 5Gi",
+		wantErr:   "the stack needs 21Gi storage (the Postgres data and Workspace home volumes) but budget.storage is 6Gi",
 	}, {
 		name: "app resources larger than the budget", stage: "apis",
 		overrides: []sandboxv1.ComponentOverride{{Name: "app", Resources: &corev1.ResourceRequirements{
 			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}}},
-		wantErr: "the stack needs 2688Mi memory",
+		wantErr: "the stack needs 3712Mi memory",
 	}, {
 		name: "a sandbox budget lowered below its stack", stage: "fundamentals",
 		budget:  &sandboxv1.Budget{Pods: new(int32(1))},
-		wantErr: "the stack needs 2 pods (every replica, and one more while a Deployment rolls out) but budget.pods is 1",
+		wantErr: "the stack needs 3 pods (every replica, and one more while a Deployment rolls out) but budget.pods is 1",
 	}, {
 		name: "a disabled component needs nothing", stage: "databases",
 		overrides: []sandboxv1.ComponentOverride{{Name: "mongo", Disabled: new(true)}},
-		budget:    &sandboxv1.Budget{Memory: quantity("1700Mi")},
+		budget:    &sandboxv1.Budget{Memory: quantity("2700Mi")},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

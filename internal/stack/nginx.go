@@ -24,9 +24,11 @@ import (
 // (host:port of the App) it is a reverse proxy; without, it serves a welcome
 // page. Either way /site/ serves the learner's own pages: the keys of the
 // ConfigMap SiteConfigMapName(component) in their namespace, once they make it.
+// With a workspace (host:port of the Workspace), WorkspaceRoute forwards to
+// the learner's own program, the prefix taken off.
 // It runs as a non-root user on a read-only /etc/nginx: everything it
 // writes goes to /tmp, and it listens on an unprivileged port.
-func NginxConfig(component, upstream string) string {
+func NginxConfig(component, upstream, workspace string) string {
 	var site string
 	if upstream != "" {
 		site = fmt.Sprintf(`        location / {
@@ -94,6 +96,20 @@ SITE
     }
 }
 `
+	if workspace != "" {
+		site = fmt.Sprintf(`        location %s {
+            proxy_pass http://%s/;
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Prefix %s;
+            proxy_connect_timeout 5s;
+            proxy_read_timeout 60s;
+        }
+`, WorkspaceRoute, workspace, strings.TrimSuffix(WorkspaceRoute, "/")) + site
+	}
 	conf = strings.ReplaceAll(conf, "WEBPORT", fmt.Sprint(webPort))
 	conf = strings.ReplaceAll(conf, "SITEDIR", siteDir)
 	site = strings.ReplaceAll(site, "SITECONFIGMAP", SiteConfigMapName(component))

@@ -22,6 +22,7 @@ package stack
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -64,6 +65,20 @@ type Settings struct {
 	// stage's exercises check. An empty OperatorNamespace: no such policy.
 	OperatorNamespace string
 	OperatorPodLabels map[string]string
+	// Languages is the catalog of workspace languages: the image of each
+	// (see DefaultLanguages).
+	Languages map[string]string
+	// DefaultLanguage is a Workspace's language when neither the sandbox nor
+	// its stage chooses one.
+	DefaultLanguage string
+	// WorkspaceEgress lets the Workspace pods, and no other pod of a sandbox,
+	// open connections on ports 80 and 443 to addresses outside
+	// EgressExcept, for package managers.
+	WorkspaceEgress bool
+	// EgressExcept are the address ranges that the workspace's egress never
+	// reaches: the cluster's pod, Service and node ranges. Link-local and
+	// loopback addresses are always left out (see egressExcept).
+	EgressExcept []string
 }
 
 // Images are the default images of the built-in component types.
@@ -87,6 +102,9 @@ func DefaultSettings() Settings {
 		DefaultBudget:      DefaultBudget(),
 		IngressNamespace:   "ingress-nginx",
 		LearnerClusterRole: DefaultLearnerClusterRole,
+		Languages:          DefaultLanguages(),
+		DefaultLanguage:    DefaultLanguage,
+		EgressExcept:       slices.Clone(DefaultEgressExcept),
 	}
 }
 
@@ -127,6 +145,8 @@ var typeResources = map[sandboxv1.ComponentType]corev1.ResourceRequirements{
 	sandboxv1.ComponentNginx:     defaultResources("20m", "32Mi", "100m", "128Mi"),
 	sandboxv1.ComponentApp:       defaultResources("50m", "64Mi", "250m", "256Mi"),
 	sandboxv1.ComponentContainer: defaultResources("100m", "128Mi", "500m", "512Mi"),
+	// Compilers and a JVM: most memory of the stack, little CPU at rest.
+	sandboxv1.ComponentWorkspace: defaultResources("100m", "256Mi", "500m", "1Gi"),
 }
 
 func defaultResources(cpuRequest, memRequest, cpuLimit, memLimit string) corev1.ResourceRequirements {
@@ -142,7 +162,8 @@ func defaultResources(cpuRequest, memRequest, cpuLimit, memLimit string) corev1.
 	}
 }
 
-// DefaultStorage is the size of a Postgres data volume when none is set.
+// DefaultStorage is the size of a Postgres data volume, or of a Workspace's
+// home volume, when none is set.
 var DefaultStorage = resource.MustParse("1Gi")
 
 // InvalidOverrideError says that a sandbox's component override does not fit its

@@ -148,8 +148,13 @@ func Render(in Input, s Settings) (*Stack, error) {
 	}
 	for i := range components {
 		components[i].Replicas = r.replicas(components[i].Component)
-		if existing, ok := in.DataVolumes[components[i].Name]; ok && components[i].Type == sandboxv1.ComponentPostgres {
+		if existing, ok := in.DataVolumes[components[i].Name]; ok && hasDataVolume(components[i].Type) {
 			keepDataVolume(&components[i], existing)
+		}
+		if components[i].Type == sandboxv1.ComponentWorkspace {
+			if _, err := workspaceImage(in.Sandbox, components[i], s); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := checkFits(components, budget); err != nil {
@@ -163,8 +168,13 @@ func Render(in Input, s Settings) (*Stack, error) {
 	st.Objects = append(st.Objects, r.isolation(budget, components)...)
 	connection := r.connectionSecret(components)
 	st.Objects = append(st.Objects, connection)
-	for _, c := range components {
-		st.Objects = append(st.Objects, r.component(c, components, connection.Data)...)
+	// Nginx last: it resolves its upstreams' Service names as it starts.
+	for _, proxies := range []bool{false, true} {
+		for _, c := range components {
+			if (c.Type == sandboxv1.ComponentNginx) == proxies {
+				st.Objects = append(st.Objects, r.component(c, components, connection.Data)...)
+			}
+		}
 	}
 	if len(in.Stage.Spec.Exercises) > 0 {
 		st.Objects = append(st.Objects, ProgressConfigMap(in.Sandbox, in.Stage, s))
@@ -227,13 +237,16 @@ func override(c *sandboxv1.Component, o sandboxv1.ComponentOverride) error {
 		if c.Type == sandboxv1.ComponentPostgres && *o.Replicas > 1 {
 			return &InvalidOverrideError{Component: o.Name, Reason: "a Postgres component runs a single server: set replicas to 0 or 1"}
 		}
+		if c.Type == sandboxv1.ComponentWorkspace && *o.Replicas > 1 {
+			return &InvalidOverrideError{Component: o.Name, Reason: "a Workspace is one pod with one home volume: set replicas to 0 or 1"}
+		}
 		c.Replicas = o.Replicas
 	}
 	if o.Resources != nil {
 		c.Resources = o.Resources.DeepCopy()
 	}
 	if o.Storage != nil {
-		if c.Type != sandboxv1.ComponentPostgres {
+		if !hasDataVolume(c.Type) {
 			return &InvalidOverrideError{Component: o.Name,
 				Reason: fmt.Sprintf("a %s component has no storage: remove storage from the override", c.Type)}
 		}
@@ -284,10 +297,17 @@ func RequiredCredentials(components []Component) []string {
 }
 
 func workloadKind(t sandboxv1.ComponentType) string {
-	if t == sandboxv1.ComponentPostgres {
+	if hasDataVolume(t) {
 		return "StatefulSet"
 	}
 	return "Deployment"
+}
+
+// hasDataVolume reports whether components of the type keep data on a
+// volume of their own, made from their StatefulSet's claim template: the
+// Postgres data, the Workspace's home.
+func hasDataVolume(t sandboxv1.ComponentType) bool {
+	return t == sandboxv1.ComponentPostgres || t == sandboxv1.ComponentWorkspace
 }
 
 func servicePort(c sandboxv1.Component) int32 {
@@ -300,6 +320,8 @@ func servicePort(c sandboxv1.Component) int32 {
 		return webServicePort
 	case sandboxv1.ComponentApp:
 		return appPort
+	case sandboxv1.ComponentWorkspace:
+		return workspacePort(c)
 	default:
 		return c.Container.Ports[0].ContainerPort
 	}

@@ -668,6 +668,10 @@ func TestEveryFlagHasAValue(t *testing.T) {
 
 	// Values whose YAML type is not a string are printed as the flag expects.
 	g.Expect(c.Args).To(ContainElements("--kube-api-burst=1000000", "--kube-api-qps=50.5", "--max-sandbox-pods=40", "--zap-devel=true"))
+	// The language catalog is one flag per language, in a stable order; the ranges one flag.
+	g.Expect(c.Args).To(ContainElements("--workspace-image=go=registry.example.edu/workspace-go:1.26",
+		"--workspace-image=rust=registry.example.edu/workspace-rust:1", "--workspace-egress",
+		"--workspace-egress-except=10.96.0.0/12,10.244.0.0/16"))
 }
 
 // TestMonitoring: the ServiceMonitor and the alerts are off by default; on,

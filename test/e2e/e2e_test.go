@@ -187,10 +187,14 @@ func TestChangingTheStageChangesTheWorkloads(t *testing.T) {
 	ns := namespaceOf(name)
 	createSandbox(t, g, name, "databases")
 	waitReady(g, name)
-	g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/mongo", "Deployment/redis", "Deployment/web", "StatefulSet/postgres"}))
+	g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/mongo", "Deployment/redis", "Deployment/web", "StatefulSet/postgres", "StatefulSet/workspace"}))
 	pvc := &corev1.PersistentVolumeClaim{}
 	g.Eventually(func() error {
 		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "data-postgres-0"}, pvc)
+	}, readyTimeout, poll).Should(Succeed())
+	home := &corev1.PersistentVolumeClaim{}
+	g.Eventually(func() error {
+		return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "home-workspace-0"}, home)
 	}, readyTimeout, poll).Should(Succeed())
 
 	setStage := func(stage string) {
@@ -202,7 +206,7 @@ func TestChangingTheStageChangesTheWorkloads(t *testing.T) {
 
 	setStage("caching")
 	g.Eventually(func(g Gomega) {
-		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/redis", "StatefulSet/postgres"}))
+		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/redis", "StatefulSet/postgres", "StatefulSet/workspace"}))
 	}, readyTimeout, poll).Should(Succeed())
 	waitReady(g, name)
 	kept := &corev1.PersistentVolumeClaim{}
@@ -211,7 +215,7 @@ func TestChangingTheStageChangesTheWorkloads(t *testing.T) {
 
 	setStage("apis")
 	g.Eventually(func(g Gomega) {
-		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/web", "StatefulSet/postgres"}))
+		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/web", "StatefulSet/postgres", "StatefulSet/workspace"}))
 	}, readyTimeout, poll).Should(Succeed())
 	waitReady(g, name)
 
@@ -219,7 +223,7 @@ func TestChangingTheStageChangesTheWorkloads(t *testing.T) {
 	// change, so the sandbox runs on, on the same data, and says when 5Gi comes.
 	setStage("capstone")
 	g.Eventually(func(g Gomega) {
-		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/redis", "Deployment/web", "StatefulSet/postgres"}))
+		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/redis", "Deployment/web", "StatefulSet/postgres", "StatefulSet/workspace"}))
 	}, readyTimeout, poll).Should(Succeed())
 	sb := waitReady(g, name)
 	g.Expect(sb.Status.Components).To(ContainElement(And(
@@ -228,6 +232,9 @@ func TestChangingTheStageChangesTheWorkloads(t *testing.T) {
 	)))
 	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "data-postgres-0"}, kept)).To(Succeed())
 	g.Expect(kept.UID).To(Equal(pvc.UID), "the Postgres data volume is the same")
+	keptHome := &corev1.PersistentVolumeClaim{}
+	g.Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "home-workspace-0"}, keptHome)).To(Succeed())
+	g.Expect(keptHome.UID).To(Equal(home.UID), "the workspace's home is the same through every stage")
 }
 
 // TestOperatorKilledWhileProvisioningConverges kills the operator without
@@ -268,7 +275,7 @@ func TestOperatorKilledWhileProvisioningConverges(t *testing.T) {
 	}
 	for _, name := range names {
 		ns := namespaceOf(name)
-		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/redis", "StatefulSet/postgres"}), ns)
+		g.Expect(workloadNames(g, ns)).To(Equal([]string{"Deployment/app", "Deployment/redis", "StatefulSet/postgres", "StatefulSet/workspace"}), ns)
 
 		// One rollout per Deployment: a credential regenerated after the
 		// restart would have changed the app's pod template.

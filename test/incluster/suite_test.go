@@ -161,6 +161,12 @@ func imageValues() ([]string, error) {
 	var out []string
 	for flag := range strings.FieldsSeq(flags) {
 		name, value, _ := strings.Cut(flag, "=")
+		if name == "--workspace-image" {
+			// LANGUAGE=IMAGE: a key of the chart's language map.
+			lang, image, _ := strings.Cut(value, "=")
+			out = append(out, "--set", "operator.workspace.languages."+lang+"="+image)
+			continue
+		}
 		key, ok := values[name]
 		if !ok {
 			return nil, fmt.Errorf("node.sh operator-flags printed %s, which has no chart value here", name)

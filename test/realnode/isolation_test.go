@@ -59,6 +59,6 @@ func TestNeighboursCannotReachEachOther(t *testing.T) {
 	// The node's own address (its kubelet, the API server behind the
 	// kubernetes Service) is outside the sandbox too.
 	g.Expect(alan.connects(g, "kubernetes.default.svc", 443)).To(BeFalse(), "alan reaches the API server")
-	g.Expect(alan.must(g, "nc -z -w 3 10.88.0.1 10250 && echo open || echo closed")).To(Equal("closed"),
+	g.Expect(alan.must(g, "timeout 3 bash -c '</dev/tcp/10.88.0.1/10250' 2>/dev/null && echo open || echo closed")).To(Equal("closed"),
 		"alan reaches the node's kubelet")
 }

@@ -38,7 +38,7 @@ import (
 
 // learner is a learner at their keyboard: kubectl with the kubeconfig that
 // their sandbox's learner-kubeconfig Secret holds (what the instructor hands
-// out), and a shell pod in their namespace from config/samples.
+// out), and a shell in their sandbox's workspace.
 type learner struct {
 	t          *testing.T
 	namespace  string
@@ -63,19 +63,20 @@ func (l *learner) kubectl(args ...string) (string, error) {
 	return local.RunAs(l.kubeconfig, "", args...)
 }
 
-// startShell applies the toolbox pod, as the README's walkthrough does, and
-// waits until commands run in it.
+// workspace is what the README's session execs into.
+const workspace = "sts/workspace"
+
+// startShell waits until commands run in the learner's workspace, as the
+// README's `kubectl exec -it sts/workspace -- bash` does.
 func (l *learner) startShell(g Gomega) {
-	out, err := l.kubectl("apply", "-f", filepath.Join(root, "config", "samples", "learner-toolbox.yaml"))
-	g.Expect(err).NotTo(HaveOccurred(), out)
 	g.Eventually(func() (string, error) {
-		return l.kubectl("exec", "toolbox", "--", "true")
-	}, readyTimeout, poll).Should(BeEmpty(), "a shell in the toolbox pod")
+		return l.kubectl("exec", workspace, "--", "true")
+	}, readyTimeout, poll).Should(BeEmpty(), "a shell in the workspace")
 }
 
-// sh runs a shell script in the learner's toolbox pod.
+// sh runs a shell script in the learner's workspace.
 func (l *learner) sh(script string) (string, error) {
-	return l.kubectl("exec", "toolbox", "--", "sh", "-c", script)
+	return l.kubectl("exec", workspace, "--", "bash", "-c", script)
 }
 
 // must runs a script that has to succeed and returns its output, trimmed.
@@ -90,7 +91,7 @@ func (l *learner) must(g Gomega, script string) string {
 // that a DNS failure is not taken for a fence.
 func (l *learner) connects(g Gomega, host string, port int) bool {
 	g.ExpectWithOffset(1, l.must(g, "getent hosts "+host)).NotTo(BeEmpty(), "%s resolves", host)
-	_, err := l.sh("nc -z -w 3 " + host + " " + strconv.Itoa(port))
+	_, err := l.sh("timeout 3 bash -c '</dev/tcp/" + host + "/" + strconv.Itoa(port) + "'")
 	return err == nil
 }
 

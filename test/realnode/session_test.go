@@ -20,11 +20,14 @@ package realnode
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -38,8 +41,8 @@ import (
 const databases = "databases"
 
 // TestALearnersSession is the README's walkthrough as a learner does it, with
-// the kubeconfig their sandbox gives them and nothing more: a shell pod,
-// psql, redis-cli and curl with the connection Secret's variables, the
+// the kubeconfig their sandbox gives them and nothing more: a shell in the
+// workspace, psql, redis-cli and curl with the connection Secret's variables, the
 // stage's exercises from 0 to all passed, and then what an instructor's
 // suspend, resume, stage change and reset do to what the learner made.
 func TestALearnersSession(t *testing.T) {
@@ -88,6 +91,22 @@ func TestALearnersSession(t *testing.T) {
 	g.Expect(ada.must(g, `psql -Atc 'SELECT title FROM todos'`)).To(Equal("learn SQL joins"))
 	g.Expect(ada.must(g, `redis-cli --no-auth-warning -u "$REDIS_URL" --scan --pattern 'sampleapp:todos:*'`)).NotTo(BeEmpty())
 
+	// A backend of her own in the workspace, as the README writes it: it
+	// answers at WORKSPACE_URL and through Nginx's /dev/ route.
+	app, err := os.ReadFile(filepath.Join("testdata", "notes", "app.py"))
+	g.Expect(err).NotTo(HaveOccurred())
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(readme)).To(ContainSubstring("cat > ~/notes/app.py <<'EOF'\n"+string(app)+"EOF\n"),
+		"the README's program is the one tested here")
+	out, err := local.RunAs(ada.kubeconfig, string(app), "exec", "-i", workspace, "--", "bash", "-c", "mkdir -p ~/notes && cat > ~/notes/app.py")
+	g.Expect(err).NotTo(HaveOccurred(), out)
+	ada.must(g, background("python3 ~/notes/app.py", "~/notes/app.log"))
+	g.Eventually(func() (string, error) {
+		return ada.sh(`curl -fsS -m 5 "$WORKSPACE_URL/"`)
+	}, time.Minute, poll).Should(Equal(`{"notes": ["my first note"], "hits": 1}`))
+	g.Expect(ada.must(g, `curl -fsS -m 5 "$WEB_URL/dev/"`)).To(Equal(`{"notes": ["my first note"], "hits": 2}`))
+
 	// The exercises: two done above, two more now; the instructor asks for a
 	// check instead of waiting for the stage's interval.
 	at = requestCheck(g, name)
@@ -97,7 +116,7 @@ func TestALearnersSession(t *testing.T) {
 	at = requestCheck(g, name)
 	g.Eventually(progress(name, at), time.Minute, poll).Should(Equal("4/4"))
 	// The learner sees it too, in their namespace.
-	out, err := ada.kubectl("get", "configmap", stack.ProgressConfigMapName, "-o", "jsonpath={.data."+stack.ProgressSummaryKey+"}")
+	out, err = ada.kubectl("get", "configmap", stack.ProgressConfigMapName, "-o", "jsonpath={.data."+stack.ProgressSummaryKey+"}")
 	g.Expect(err).NotTo(HaveOccurred(), out)
 	g.Expect(out).To(Equal("4/4"))
 	// And with the kubectl plugin: their own line, and psql and redis-cli on
@@ -123,8 +142,12 @@ func TestALearnersSession(t *testing.T) {
 		err := k8sClient.Get(context.Background(), client.ObjectKey{Name: name}, sb)
 		return sb.Status.Phase, err
 	}, readyTimeout, poll).Should(Equal(sandboxv1.PhaseSuspended))
-	g.Eventually(func() bool { return ada.connects(g, "postgres", 5432) }, time.Minute, poll).Should(BeFalse(),
-		"Postgres is down while suspended")
+	// The workspace sleeps too: nothing of the sandbox runs.
+	g.Eventually(func() ([]corev1.Pod, error) {
+		var pods corev1.PodList
+		err := k8sClient.List(context.Background(), &pods, client.InNamespace(namespaceOf(name)))
+		return pods.Items, err
+	}, time.Minute, poll).Should(BeEmpty(), "no pod runs while suspended")
 	update(g, name, func(sb *sandboxv1.LearningSandbox) { sb.Spec.Suspend = false })
 	waitReady(g, name)
 	ada.eventuallyShows(g, `psql -Atc 'SELECT body FROM notes'`, Equal("my first note"))

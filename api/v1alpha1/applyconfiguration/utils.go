@@ -93,6 +93,10 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.SandboxNotReadyApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("SandboxTemplate"):
 		return &apiv1alpha1.SandboxTemplateApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("Workspace"):
+		return &apiv1alpha1.WorkspaceApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("WorkspaceComponent"):
+		return &apiv1alpha1.WorkspaceComponentApplyConfiguration{}
 
 	}
 	return nil

@@ -180,6 +180,17 @@ is set, then extraArgs (a flag given twice: the last one wins).
 {{- range $flags }}
 {{- with include "chart.flag" . }}{{ $args = append $args . }}{{ end }}
 {{- end }}
+{{- $w := $o.workspace }}
+{{- range $lang := keys ($w.languages | default dict) | sortAlpha }}
+{{- $args = append $args (printf "--workspace-image=%s=%s" $lang (index $w.languages $lang)) }}
+{{- end }}
+{{- with include "chart.flag" (list "workspace-default-language" $w.defaultLanguage "") }}{{ $args = append $args . }}{{ end }}
+{{- if $w.egress }}
+{{- $args = append $args "--workspace-egress" }}
+{{- end }}
+{{- with $w.egressExcept }}
+{{- $args = append $args (printf "--workspace-egress-except=%s" (join "," .)) }}
+{{- end }}
 {{- $args = concat $args (.Values.extraArgs | default list) }}
 {{- toYaml $args }}
 {{- end }}

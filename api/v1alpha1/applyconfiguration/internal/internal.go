@@ -86,6 +86,9 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             scalar: string
           elementRelationship: associative
+    - name: workspace
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Workspace
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Component
   map:
     fields:
@@ -116,6 +119,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: type
       type:
         namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ComponentType
+    - name: workspace
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.WorkspaceComponent
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ComponentOverride
   map:
     fields:
@@ -492,6 +498,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: ttl
       type:
         namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
+    - name: workspace
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Workspace
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.LearningSandboxStatus
   map:
     fields:
@@ -687,6 +696,24 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: ttl
       type:
         namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
+    - name: workspace
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Workspace
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Workspace
+  map:
+    fields:
+    - name: language
+      type:
+        scalar: string
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.WorkspaceComponent
+  map:
+    fields:
+    - name: language
+      type:
+        scalar: string
+    - name: port
+      type:
+        scalar: numeric
 - name: io.k8s.api.core.v1.ResourceClaim
   map:
     fields:

@@ -30,6 +30,9 @@ type CohortLearnerApplyConfiguration struct {
 	Users []string `json:"users,omitempty"`
 	// groups whose members get the learner Role in the learner's sandbox.
 	Groups []string `json:"groups,omitempty"`
+	// workspace is this learner's choice for their Workspace, such as their
+	// language; it replaces the template's.
+	Workspace *WorkspaceApplyConfiguration `json:"workspace,omitempty"`
 }
 
 // CohortLearnerApplyConfiguration constructs a declarative configuration of the CohortLearner type for use with
@@ -63,5 +66,13 @@ func (b *CohortLearnerApplyConfiguration) WithGroups(values ...string) *CohortLe
 	for i := range values {
 		b.Groups = append(b.Groups, values[i])
 	}
+	return b
+}
+
+// WithWorkspace sets the Workspace field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Workspace field is set to the value of the last call.
+func (b *CohortLearnerApplyConfiguration) WithWorkspace(value *WorkspaceApplyConfiguration) *CohortLearnerApplyConfiguration {
+	b.Workspace = value
 	return b
 }

@@ -40,15 +40,19 @@ type ComponentApplyConfiguration struct {
 	// resources of the component's main container; the operator's defaults for
 	// the type when unset.
 	Resources *v1.ResourceRequirements `json:"resources,omitempty"`
-	// storage is the size of the Postgres data volume; 1Gi when unset.
+	// storage is the size of the Postgres data volume or of the Workspace's
+	// home volume; 1Gi when unset. It counts in the budget's storage.
 	Storage *resource.Quantity `json:"storage,omitempty"`
-	// storageClassName of the Postgres data volume; the cluster's default class when unset.
+	// storageClassName of the Postgres data volume or the Workspace's home
+	// volume; the cluster's default class when unset.
 	StorageClassName *string `json:"storageClassName,omitempty"`
 	// ephemeral keeps Postgres data in an emptyDir instead of a PersistentVolumeClaim:
 	// faster to start, gone whenever the pod is.
 	Ephemeral *bool `json:"ephemeral,omitempty"`
 	// container is what a Container component runs.
 	Container *ContainerSpecApplyConfiguration `json:"container,omitempty"`
+	// workspace is the language and port of a Workspace component.
+	Workspace *WorkspaceComponentApplyConfiguration `json:"workspace,omitempty"`
 }
 
 // ComponentApplyConfiguration constructs a declarative configuration of the Component type for use with
@@ -126,5 +130,13 @@ func (b *ComponentApplyConfiguration) WithEphemeral(value bool) *ComponentApplyC
 // If called multiple times, the Container field is set to the value of the last call.
 func (b *ComponentApplyConfiguration) WithContainer(value *ContainerSpecApplyConfiguration) *ComponentApplyConfiguration {
 	b.Container = value
+	return b
+}
+
+// WithWorkspace sets the Workspace field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Workspace field is set to the value of the last call.
+func (b *ComponentApplyConfiguration) WithWorkspace(value *WorkspaceComponentApplyConfiguration) *ComponentApplyConfiguration {
+	b.Workspace = value
 	return b
 }

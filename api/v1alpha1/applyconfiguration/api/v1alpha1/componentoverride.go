@@ -35,7 +35,8 @@ type ComponentOverrideApplyConfiguration struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 	// resources replaces the stage's resources for this component.
 	Resources *v1.ResourceRequirements `json:"resources,omitempty"`
-	// storage replaces the size of a Postgres component's data volume.
+	// storage replaces the size of a Postgres component's data volume or a
+	// Workspace's home volume.
 	Storage *resource.Quantity `json:"storage,omitempty"`
 	// disabled leaves the component out of this sandbox.
 	Disabled *bool `json:"disabled,omitempty"`

@@ -48,6 +48,9 @@ type LearningSandboxSpecApplyConfiguration struct {
 	Access *AccessApplyConfiguration `json:"access,omitempty"`
 	// components overrides components of the stage by name.
 	Components []ComponentOverrideApplyConfiguration `json:"components,omitempty"`
+	// workspace is the learner's choice for the stage's Workspace component,
+	// such as its language.
+	Workspace *WorkspaceApplyConfiguration `json:"workspace,omitempty"`
 }
 
 // LearningSandboxSpecApplyConfiguration constructs a declarative configuration of the LearningSandboxSpec type for use with
@@ -122,5 +125,13 @@ func (b *LearningSandboxSpecApplyConfiguration) WithComponents(values ...*Compon
 		}
 		b.Components = append(b.Components, *values[i])
 	}
+	return b
+}
+
+// WithWorkspace sets the Workspace field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Workspace field is set to the value of the last call.
+func (b *LearningSandboxSpecApplyConfiguration) WithWorkspace(value *WorkspaceApplyConfiguration) *LearningSandboxSpecApplyConfiguration {
+	b.Workspace = value
 	return b
 }

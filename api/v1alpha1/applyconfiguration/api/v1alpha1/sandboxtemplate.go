@@ -36,6 +36,10 @@ type SandboxTemplateApplyConfiguration struct {
 	Access *AccessApplyConfiguration `json:"access,omitempty"`
 	// components overrides components of the stage by name, in every sandbox.
 	Components []ComponentOverrideApplyConfiguration `json:"components,omitempty"`
+	// workspace is the class's choice for the stage's Workspace, such as the
+	// language every learner writes in; a learner's own choice on the roster
+	// replaces it.
+	Workspace *WorkspaceApplyConfiguration `json:"workspace,omitempty"`
 	// budget lowers the stage's budget for every sandbox; it cannot raise it.
 	Budget *BudgetApplyConfiguration `json:"budget,omitempty"`
 	// resetGeneration, when raised, wipes every sandbox's data and provisions
@@ -75,6 +79,14 @@ func (b *SandboxTemplateApplyConfiguration) WithComponents(values ...*ComponentO
 		}
 		b.Components = append(b.Components, *values[i])
 	}
+	return b
+}
+
+// WithWorkspace sets the Workspace field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Workspace field is set to the value of the last call.
+func (b *SandboxTemplateApplyConfiguration) WithWorkspace(value *WorkspaceApplyConfiguration) *SandboxTemplateApplyConfiguration {
+	b.Workspace = value
 	return b
 }
 
