@@ -91,7 +91,7 @@ test-e2e: manifests generate fmt vet controlplane ## Run the e2e tests on a loca
 REAL_DIR ?= $(LOCALBIN)/real-e2e
 test-real: manifests generate fmt vet controlplane realnode ## Run the e2e tests on the local cluster's real node (started and removed by the suite).
 	@trap '[ -n "$$E2E_KEEP" ] || { pkill -f "^$(REAL_DIR)/manager" || true; bash hack/local-cluster.sh down learning-sandbox-real "$(REAL_DIR)" >/dev/null 2>&1 || true; }' EXIT; \
-	REAL_WORKDIR="$(REAL_DIR)" go test -tags=realnode ./test/realnode/ -count=1 -timeout 30m -v
+	REAL_WORKDIR="$(REAL_DIR)" go test -tags=realnode ./test/realnode/ -count=1 -parallel 4 -timeout 30m -v
 
 # The in-cluster suite's cluster (one real node) and its images.
 INCLUSTER_DIR ?= $(LOCALBIN)/incluster

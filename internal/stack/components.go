@@ -117,16 +117,7 @@ func (r *renderer) postgres(c Component, existingServiceName string) []Object {
 	if volume := dataVolume(c.Component); volume.Ephemeral {
 		pod.WithVolumes(corev1ac.Volume().WithName(dataVolumeName).WithEmptyDir(emptyDir(ptr.Deref(c.Storage, DefaultStorage))))
 	} else {
-		claim := corev1ac.PersistentVolumeClaimSpec().
-			WithAccessModes(corev1.ReadWriteOnce).
-			WithResources(corev1ac.VolumeResourceRequirements().
-				WithRequests(corev1.ResourceList{corev1.ResourceStorage: volume.Storage}))
-		if volume.StorageClassName != nil {
-			claim.WithStorageClassName(*volume.StorageClassName)
-		}
-		// Built without kind and namespace, which a claim template does not have.
-		template := &corev1ac.PersistentVolumeClaimApplyConfiguration{}
-		spec.WithVolumeClaimTemplates(template.WithName(dataVolumeName).WithLabels(r.dataLabels(c.Name)).WithSpec(claim))
+		spec.WithVolumeClaimTemplates(r.claimTemplate(dataVolumeName, c.Name, volume))
 	}
 	spec.WithTemplate(r.podTemplate(c.Name, nil, pod))
 	sts.WithSpec(spec)

@@ -21,6 +21,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/utils/ptr"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
@@ -93,4 +94,19 @@ func keepDataVolume(c *Component, existing DataVolume) {
 	}
 	c.Note = fmt.Sprintf("data volume stays %s until the next reset (spec.resetGeneration), which makes it %s",
 		existing, want)
+}
+
+// claimTemplate is a StatefulSet's claim template for the volume, labelled
+// with the reset generation, so that a reset deletes the claims made from it.
+func (r *renderer) claimTemplate(name, component string, volume DataVolume) *corev1ac.PersistentVolumeClaimApplyConfiguration {
+	claim := corev1ac.PersistentVolumeClaimSpec().
+		WithAccessModes(corev1.ReadWriteOnce).
+		WithResources(corev1ac.VolumeResourceRequirements().
+			WithRequests(corev1.ResourceList{corev1.ResourceStorage: volume.Storage}))
+	if volume.StorageClassName != nil {
+		claim.WithStorageClassName(*volume.StorageClassName)
+	}
+	// Built without kind and namespace, which a claim template does not have.
+	template := &corev1ac.PersistentVolumeClaimApplyConfiguration{}
+	return template.WithName(name).WithLabels(r.dataLabels(component)).WithSpec(claim)
 }

@@ -162,18 +162,6 @@ func (r *renderer) workspace(c Component, connection map[string][]byte) []Object
 	// start would make a large one slow to come back.
 	pod.SecurityContext.WithFSGroupChangePolicy(corev1.FSGroupChangeOnRootMismatch)
 
-	volume := dataVolume(c.Component)
-	claim := corev1ac.PersistentVolumeClaimSpec().
-		WithAccessModes(corev1.ReadWriteOnce).
-		WithResources(corev1ac.VolumeResourceRequirements().
-			WithRequests(corev1.ResourceList{corev1.ResourceStorage: volume.Storage}))
-	if volume.StorageClassName != nil {
-		claim.WithStorageClassName(*volume.StorageClassName)
-	}
-	// Built without kind and namespace, which a claim template does not have.
-	template := &corev1ac.PersistentVolumeClaimApplyConfiguration{}
-	template.WithName(homeVolumeName).WithLabels(r.dataLabels(c.Name)).WithSpec(claim)
-
 	// The environment is read at start: roll the pod when the connection details change.
 	annotations := map[string]string{configHashAnnotation: hash(connection)}
 	sts := appsv1ac.StatefulSet(c.Name, r.namespace).
@@ -186,7 +174,7 @@ func (r *renderer) workspace(c Component, connection map[string][]byte) []Object
 			WithPersistentVolumeClaimRetentionPolicy(appsv1ac.StatefulSetPersistentVolumeClaimRetentionPolicy().
 				WithWhenDeleted(appsv1.DeletePersistentVolumeClaimRetentionPolicyType).
 				WithWhenScaled(appsv1.RetainPersistentVolumeClaimRetentionPolicyType)).
-			WithVolumeClaimTemplates(template).
+			WithVolumeClaimTemplates(r.claimTemplate(homeVolumeName, c.Name, dataVolume(c.Component))).
 			WithTemplate(r.podTemplate(c.Name, annotations, pod)))
 	port := servicePortAC("http", c.Port, c.Port)
 	return []Object{r.service(c.Name, port), r.headlessService(c.Name, port), sts}

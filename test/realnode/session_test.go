@@ -123,7 +123,7 @@ func TestALearnersSession(t *testing.T) {
 	// this machine, through a port-forward to the real node's pods.
 	out, errOut, err := local.Sandbox(ada.kubeconfig, "", "status")
 	g.Expect(err).NotTo(HaveOccurred(), errOut)
-	g.Expect(out).To(MatchRegexp(`(?m)^real-ada\s+real-ada\s+databases\s+Ready\s+4/4\s+4/4\s+never\s*$`))
+	g.Expect(out).To(MatchRegexp(`(?m)^real-ada\s+real-ada\s+databases\s+Ready\s+5/5\s+4/4\s+never\s*$`))
 	out, errOut, err = local.Sandbox(ada.kubeconfig, "", "psql", "--", "-Atc", "SELECT body FROM notes")
 	g.Expect(err).NotTo(HaveOccurred(), errOut)
 	g.Expect(out).To(Equal("my first note\n"))

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,7 +141,7 @@ func TestALearnerWritesTheirOwnServiceInEachLanguage(t *testing.T) {
 					log, _ := l.sh("cat ~/visits/visits.log")
 					return out + log
 				}
-				return out
+				return strings.TrimSpace(out)
 			}, 6*time.Minute, 2*time.Second).Should(MatchRegexp(first.String()), "the service answers at WORKSPACE_URL")
 			viaNginx := l.must(g, `curl -fsS -m 5 "$WEB_URL/dev/"`)
 			g.Expect(viaNginx).To(MatchRegexp(first.String()), "the service answers through Nginx")
