@@ -151,7 +151,7 @@ func TestEveryStageBecomesReady(t *testing.T) {
 }
 
 // TestDeletingASandboxRemovesEverything: garbage collection removes the
-// namespace and all in it, and the Postgres volume with it.
+// namespace and all in it, and the Postgres and workspace volumes with it.
 func TestDeletingASandboxRemovesEverything(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
@@ -159,22 +159,26 @@ func TestDeletingASandboxRemovesEverything(t *testing.T) {
 	sb := createSandbox(t, g, name, "caching")
 	waitReady(g, name)
 
+	// The Postgres data and the workspace's home.
 	var pvcs corev1.PersistentVolumeClaimList
 	g.Eventually(func(g Gomega) {
 		g.Expect(k8sClient.List(ctx, &pvcs, client.InNamespace(namespaceOf(name)))).To(Succeed())
-		g.Expect(pvcs.Items).To(HaveLen(1))
-		g.Expect(pvcs.Items[0].Status.Phase).To(Equal(corev1.ClaimBound))
+		g.Expect(pvcs.Items).To(HaveLen(2))
+		for _, pvc := range pvcs.Items {
+			g.Expect(pvc.Status.Phase).To(Equal(corev1.ClaimBound))
+		}
 	}, readyTimeout, poll).Should(Succeed())
-	pv := pvcs.Items[0].Spec.VolumeName
 
 	g.Expect(k8sClient.Delete(ctx, sb)).To(Succeed())
 	g.Eventually(func() bool {
 		err := k8sClient.Get(ctx, client.ObjectKey{Name: namespaceOf(name)}, &corev1.Namespace{})
 		return apierrors.IsNotFound(err)
 	}, readyTimeout, poll).Should(BeTrue(), "the namespace is gone")
-	g.Eventually(func() bool {
-		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Name: pv}, &corev1.PersistentVolume{}))
-	}, readyTimeout, poll).Should(BeTrue(), "the Postgres volume is gone")
+	for _, pvc := range pvcs.Items {
+		g.Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKey{Name: pvc.Spec.VolumeName}, &corev1.PersistentVolume{}))
+		}, readyTimeout, poll).Should(BeTrue(), "the volume of %s is gone", pvc.Name)
+	}
 }
 
 // TestChangingTheStageChangesTheWorkloads: databases -> caching removes mongo

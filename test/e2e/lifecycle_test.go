@@ -148,7 +148,7 @@ func TestSuspendResumeAndResetKeepOrReplaceTheData(t *testing.T) {
 	update(func(sb *sandboxv1.LearningSandbox) { sb.Spec.Suspend = false })
 	sb = waitReady(g, name)
 	g.Expect(sb.Status.Phase).To(Equal(sandboxv1.PhaseReady))
-	g.Expect(runningPods(g, ns)).To(HaveLen(3))
+	g.Expect(runningPods(g, ns)).To(HaveLen(4))
 	g.Expect(claim().UID).To(Equal(original.UID), "resuming finds the same data volume")
 
 	update(func(sb *sandboxv1.LearningSandbox) { sb.Spec.ResetGeneration = 1 })

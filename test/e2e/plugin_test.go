@@ -56,7 +56,7 @@ func TestAnInstructorsDayWithThePlugin(t *testing.T) {
 		out, errOut, err := sandbox("status", "-c", "e2e-plugin")
 		g.Expect(err).NotTo(HaveOccurred(), errOut)
 		g.Expect(out).To(ContainSubstring("cohort e2e-plugin: 3 learners, 3 ready"))
-		g.Expect(out).To(MatchRegexp(`(?m)^e2e-plugin-ada\s+ada\s+fundamentals\s+Ready\s+1/1\s+\d/3\s+never\s*$`))
+		g.Expect(out).To(MatchRegexp(`(?m)^e2e-plugin-ada\s+ada\s+fundamentals\s+Ready\s+2/2\s+\d/3\s+never\s*$`))
 	}, readyTimeout, poll).Should(Succeed())
 
 	// One kubeconfig per learner, and each lets its learner in.
@@ -70,7 +70,7 @@ func TestAnInstructorsDayWithThePlugin(t *testing.T) {
 	ada := filepath.Join(dir, "ada.kubeconfig")
 	out, errOut, err = local.Sandbox(ada, "", "status")
 	g.Expect(err).NotTo(HaveOccurred(), errOut)
-	g.Expect(out).To(MatchRegexp(`(?m)^e2e-plugin-ada\s+ada\s+fundamentals\s+Ready\s+1/1\s`), "a learner sees their own sandbox")
+	g.Expect(out).To(MatchRegexp(`(?m)^e2e-plugin-ada\s+ada\s+fundamentals\s+Ready\s+2/2\s`), "a learner sees their own sandbox")
 	g.Expect(out).NotTo(ContainSubstring("grace"))
 	out, errOut, err = local.Sandbox(ada, "", "env")
 	g.Expect(err).NotTo(HaveOccurred(), errOut)
