@@ -110,7 +110,7 @@ func TestAnInstructorsDayWithThePlugin(t *testing.T) {
 
 	out, errOut, err = sandbox("stages")
 	g.Expect(err).NotTo(HaveOccurred(), errOut)
-	g.Expect(out).To(MatchRegexp(`(?m)^fundamentals\s+Understanding the Fundamentals\s+web\s`))
+	g.Expect(out).To(MatchRegexp(`(?m)^fundamentals\s+Understanding the Fundamentals\s+web,workspace\s`))
 	_, errOut, err = sandbox("status", "e2e-plugin-adaa")
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(errOut).To(ContainSubstring(fmt.Sprintf("did you mean %s?", "e2e-plugin-ada")))
