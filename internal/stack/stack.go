@@ -152,9 +152,12 @@ func Render(in Input, s Settings) (*Stack, error) {
 			keepDataVolume(&components[i], existing)
 		}
 		if components[i].Type == sandboxv1.ComponentWorkspace {
-			if _, err := workspaceImage(in.Sandbox, components[i], s); err != nil {
+			// Resolved once: the workspace renders with its language's image.
+			image, err := workspaceImage(in.Sandbox, components[i], s)
+			if err != nil {
 				return nil, err
 			}
+			components[i].Image = image
 		}
 	}
 	if err := checkFits(components, budget); err != nil {

@@ -141,9 +141,9 @@ func workspacePort(c sandboxv1.Component) int32 {
 // where the learner's program listens; the pod is ready once the home is
 // mounted and writable, whether or not a program runs.
 func (r *renderer) workspace(c Component, connection map[string][]byte) []Object {
-	image, _ := workspaceImage(r.sandbox, c, r.settings) // checked by Render
 	lang := WorkspaceLanguage(r.sandbox, c.Component, r.settings)
-	ctr := r.mainContainer(c, image, c.Port).
+	// c.Image is the catalog's image of the language, resolved by Render.
+	ctr := r.mainContainer(c, c.Image, c.Port).
 		WithCommand("/bin/sh", "-c", workspaceIdle).
 		WithWorkingDir(WorkspaceHome).
 		WithEnvFrom(corev1ac.EnvFromSource().WithSecretRef(corev1ac.SecretEnvSource().WithName(ConnectionSecretName))).
