@@ -41,6 +41,9 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
 [[ -n "$(postgres_bindir)" ]] || missing+=(postgresql)
+# The Python reference solution of the project stages (test/projects) runs on Debian's python3 with
+# its psycopg2 and redis, as in the workspace-python image.
+/usr/bin/python3 -c 'import psycopg2, redis' 2>/dev/null || missing+=(python3-psycopg2 python3-redis)
 
 if ((${#missing[@]} > 0)); then
 	sudo=()

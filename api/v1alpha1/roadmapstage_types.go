@@ -30,7 +30,8 @@ import (
 // +kubebuilder:validation:XValidation:rule="!self.components.exists(c, c.type == 'App') || self.components.exists(c, c.type == 'Postgres')",message="the App component keeps its data in PostgreSQL: add a Postgres component to the stage"
 // +kubebuilder:validation:XValidation:rule="!has(self.exercises) || self.exercises.all(e, !has(e.check.postgres) || self.components.exists(c, c.name == e.check.postgres.component && c.type == 'Postgres'))",message="a postgres check names a Postgres component of this stage in check.postgres.component: write the name of the stage's Postgres component, for example postgres"
 // +kubebuilder:validation:XValidation:rule="!has(self.exercises) || self.exercises.all(e, !has(e.check.redis) || self.components.exists(c, c.name == e.check.redis.component && c.type == 'Redis'))",message="a redis check names a Redis component of this stage in check.redis.component: write the name of the stage's Redis component, for example redis"
-// +kubebuilder:validation:XValidation:rule="!has(self.exercises) || self.exercises.all(e, !has(e.check.http) || self.components.exists(c, c.name == e.check.http.component && c.type in ['Nginx', 'App', 'Container']))",message="an http check names an Nginx, App or Container component of this stage in check.http.component: write the name of one, for example web"
+// +kubebuilder:validation:XValidation:rule="!has(self.exercises) || self.exercises.all(e, !has(e.check.http) || self.components.exists(c, c.name == e.check.http.component && c.type in ['Nginx', 'App', 'Workspace', 'Container']))",message="an http check names an Nginx, App, Workspace or Container component of this stage in check.http.component: write the name of one, for example web or workspace"
+// +kubebuilder:validation:XValidation:rule="!has(self.exercises) || self.exercises.all(e, !has(e.check.http) || !has(e.check.http.steps) || e.check.http.steps.all(s, (!has(s.postgres) || self.components.exists(c, c.name == s.postgres.component && c.type == 'Postgres')) && (!has(s.redis) || self.components.exists(c, c.name == s.redis.component && c.type == 'Redis'))))",message="a scenario's postgres or redis step names a Postgres or Redis component of this stage: write the name of one, for example postgres or redis"
 type RoadmapStageSpec struct {
 	// title of the stage as the roadmap names it.
 	// +kubebuilder:validation:MinLength=1
@@ -70,6 +71,13 @@ type RoadmapStageSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('24h')",message="checkInterval is a duration from 1m to 24h, for example 5m"
 	// +optional
 	CheckInterval *metav1.Duration `json:"checkInterval,omitempty"`
+
+	// openAPI is the OpenAPI document of the API that the learner builds in
+	// this stage (a project stage), as YAML or JSON. The learner reads it in
+	// their namespace, in the sandbox-progress ConfigMap's key openapi.yaml.
+	// +kubebuilder:validation:MaxLength=65536
+	// +optional
+	OpenAPI string `json:"openAPI,omitempty"`
 
 	// exercises the learner practises in this stage, each with its check.
 	// +listType=map

@@ -473,6 +473,22 @@ func TestCheckRequestsARunAndShowsTheResults(t *testing.T) {
 	g.Expect(sb.Annotations).To(HaveKeyWithValue(sandboxv1.CheckRequestedAtAnnotation, now.Format(time.RFC3339Nano)))
 }
 
+func TestStatusOfASandboxSaysWhichStepFails(t *testing.T) {
+	g := NewWithT(t)
+	sb := provision(t, sandbox{name: "todo-ada", learner: "ada", stage: "databases", status: ready(1)})
+	sb.Status.Exercises = []sandboxv1.ExerciseStatus{
+		{Name: "register", Passed: true, PassedAt: &metav1.Time{Time: now}},
+		{Name: "password-hashed", Message: "step 2 postgres check: the query returned false, want true"},
+		{Name: "login", Message: stack.NotCheckedYet},
+	}
+	g.Expect(k8sClient.Status().Update(context.Background(), sb)).To(Succeed())
+
+	res := admin("status", "todo-ada")
+	g.Expect(res.err).NotTo(HaveOccurred())
+	g.Expect(res.out).To(HaveSuffix("\n  password-hashed: step 2 postgres check: the query returned false, want true\n"))
+	g.Expect(res.out).NotTo(ContainSubstring("login:"))
+}
+
 func TestStagesListsTheCatalog(t *testing.T) {
 	g := NewWithT(t)
 	res := admin("stages")

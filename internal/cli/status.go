@@ -136,10 +136,23 @@ func (s *statusOptions) run(ctx context.Context, args []string) error {
 	if cohort != nil {
 		printLine(s.Out, cohortSummary(cohort))
 	}
+	if one {
+		printNotPassed(s.Out, &sandboxes[0])
+	}
 	if !s.watch {
 		return nil
 	}
 	return s.watchRows(ctx, c, list)
+}
+
+// printNotPassed says, under one sandbox's line, why each exercise that was
+// checked did not pass: a scenario's message names the step that failed.
+func printNotPassed(out io.Writer, sb *sandboxv1.LearningSandbox) {
+	for _, e := range sb.Status.Exercises {
+		if !e.Passed && e.Message != "" && e.Message != stack.NotCheckedYet {
+			printf(out, "  %s: %s\n", e.Name, e.Message)
+		}
+	}
 }
 
 // printObjects prints the sandboxes with -o (json, yaml, name, jsonpath, ...).

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -159,23 +160,12 @@ func stampedProgress(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapStag
 	return cm
 }
 
-// runChecks runs the stage's checks against the sandbox's components over
-// their Services, with the sandbox's own credentials, a bounded number at
+// runChecks runs the stage's checks against the sandbox's components, at
+// their ready pods, with the sandbox's own credentials, a bounded number at
 // once over all sandboxes.
 func (r *LearningSandboxReconciler) runChecks(ctx context.Context,
 	stage *sandboxv1.RoadmapStage, st *stack.Stack, creds map[string]string) []exercise.Result {
-	target := exercise.Target{}
-	ns := st.Namespace.GetName()
-	for _, c := range st.Components {
-		e := exercise.Endpoint{Address: r.checkAddress(ctx, c, *ns)}
-		switch c.Type {
-		case sandboxv1.ComponentPostgres:
-			e.User, e.Password, e.Database = stack.PostgresUser, creds[stack.PostgresPasswordKey], stack.PostgresDatabase
-		case sandboxv1.ComponentRedis:
-			e.Password = creds[stack.RedisPasswordKey]
-		}
-		target[c.Name] = e
-	}
+	target := r.checkTarget(ctx, st, creds)
 	results := make([]exercise.Result, len(stage.Spec.Exercises))
 	var wg sync.WaitGroup
 	for i, e := range stage.Spec.Exercises {
@@ -201,17 +191,86 @@ func (r *LearningSandboxReconciler) runChecks(ctx context.Context,
 	return results
 }
 
-// checkAddress is where a check reaches a component: its Service's cluster
-// IP, which needs no cluster DNS, so that it answers also to an operator run
-// out of cluster on a node's host (`make demo`); the Service's DNS name when
-// the Service has no cluster IP yet.
-func (r *LearningSandboxReconciler) checkAddress(ctx context.Context, c stack.Component, ns string) string {
-	var svc corev1.Service
-	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: c.Name}, &svc); err == nil &&
-		svc.Spec.ClusterIP != "" && svc.Spec.ClusterIP != corev1.ClusterIPNone {
-		return net.JoinHostPort(svc.Spec.ClusterIP, strconv.Itoa(int(c.Port)))
+// checkTarget is where the checks reach each component: one of its ready
+// pods, by IP, on the port the operator gave it.
+//
+// A learner can edit everything in their namespace, Services included, and
+// a check must never become a way to make the operator connect elsewhere.
+// So a check never goes through a Service, its selector, its Endpoints or
+// its DNS name: it goes to a pod of the sandbox's namespace that carries the
+// component's labels and is Ready, at the IP the kubelet gave it (a learner
+// cannot write a pod's status, and Pod Security keeps their pods off the
+// host's network). A component whose Service was retyped (to ExternalName,
+// say) fails its checks with a message that says so until the operator
+// restores it.
+func (r *LearningSandboxReconciler) checkTarget(ctx context.Context, st *stack.Stack, creds map[string]string) exercise.Target {
+	ns := *st.Namespace.GetName()
+	var pods corev1.PodList
+	listErr := r.APIReader.List(ctx, &pods, client.InNamespace(ns),
+		client.MatchingLabels{stack.ManagedByLabel: stack.ManagedBy})
+	target := exercise.Target{Namespace: ns, Components: map[string]exercise.Endpoint{}}
+	for _, c := range st.Components {
+		e := exercise.Endpoint{Host: c.Name}
+		switch c.Type {
+		case sandboxv1.ComponentPostgres:
+			e.User, e.Password, e.Database = stack.PostgresUser, creds[stack.PostgresPasswordKey], stack.PostgresDatabase
+		case sandboxv1.ComponentRedis:
+			e.Password = creds[stack.RedisPasswordKey]
+		}
+		switch {
+		case listErr != nil:
+			e.Problem = fmt.Sprintf("the pods of component %s cannot be listed: %s", c.Name, apierrors.ReasonForError(listErr))
+		default:
+			e.Address, e.Problem = checkAddress(ctx, r.Client, ns, c, pods.Items)
+		}
+		target.Components[c.Name] = e
 	}
-	return c.Endpoint(ns)
+	return target
+}
+
+// checkAddress is IP:port of a ready pod of component c among pods (the
+// first by name, so that checks go to the same pod while it stays ready),
+// or why there is none.
+func checkAddress(ctx context.Context, c client.Reader, ns string, comp stack.Component, pods []corev1.Pod) (string, string) {
+	var svc corev1.Service
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: comp.Name}, &svc); err == nil &&
+		svc.Spec.Type != "" && svc.Spec.Type != corev1.ServiceTypeClusterIP {
+		return "", fmt.Sprintf("the Service %s was changed to type %s: a check reaches only the pods of this sandbox, "+
+			"and the operator restores the Service", comp.Name, svc.Spec.Type)
+	}
+	var chosen *corev1.Pod
+	for i := range pods {
+		p := &pods[i]
+		if p.Labels[sandboxv1.ComponentLabel] != comp.Name || p.Labels[sandboxv1.SandboxLabel] == "" || !checkablePod(p) {
+			continue
+		}
+		if chosen == nil || p.Name < chosen.Name {
+			chosen = p
+		}
+	}
+	if chosen == nil {
+		return "", fmt.Sprintf("component %s has no ready pod", comp.Name)
+	}
+	return net.JoinHostPort(chosen.Status.PodIP, strconv.Itoa(int(stack.CheckPort(comp)))), ""
+}
+
+// checkablePod reports whether a check may connect to p: it is Ready, not
+// going away, on the pod network (not the node's), with an IP the kubelet
+// gave it.
+func checkablePod(p *corev1.Pod) bool {
+	if p.DeletionTimestamp != nil || p.Spec.HostNetwork || p.Status.Phase != corev1.PodRunning {
+		return false
+	}
+	ip := net.ParseIP(p.Status.PodIP)
+	if ip == nil || p.Status.PodIP == p.Status.HostIP || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() {
+		return false
+	}
+	for _, cond := range p.Status.Conditions {
+		if cond.Type == corev1.PodReady {
+			return cond.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // fitExercises makes the status list the stage's exercises, in its order:

@@ -2,7 +2,9 @@ package controller
 
 import (
 	"context"
-	"net"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/exercise"
@@ -29,38 +32,16 @@ type fakeChecker struct {
 
 var fakeChecks = &fakeChecker{pass: map[string]bool{}, checks: map[string]int{}}
 
-func (f *fakeChecker) Check(ctx context.Context, target exercise.Target, check sandboxv1.ExerciseCheck) exercise.Result {
+func (f *fakeChecker) Check(_ context.Context, target exercise.Target, check sandboxv1.ExerciseCheck) exercise.Result {
 	component := stack.CheckedComponent(check)
-	ns := serviceNamespace(ctx, target[component].Address)
-	key := ns + "/" + component
+	key := target.Namespace + "/" + component
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.checks[ns]++
+	f.checks[target.Namespace]++
 	if f.pass[key] {
 		return exercise.Result{Passed: true}
 	}
 	return exercise.Result{Message: component + " says no"}
-}
-
-// serviceNamespace is the namespace of the Service that a check's address
-// names: by its cluster IP (what the operator uses), or by its DNS name
-// (name.namespace.svc) while the Service has none.
-func serviceNamespace(ctx context.Context, address string) string {
-	host, _, _ := net.SplitHostPort(address)
-	if net.ParseIP(host) == nil {
-		parts := strings.Split(host, ".")
-		return parts[1]
-	}
-	var services corev1.ServiceList
-	if err := k8sClient.List(ctx, &services); err != nil {
-		return ""
-	}
-	for _, svc := range services.Items {
-		if svc.Spec.ClusterIP == host {
-			return svc.Namespace
-		}
-	}
-	return ""
 }
 
 func (f *fakeChecker) set(ns, component string, pass bool) {
@@ -259,9 +240,40 @@ func TestBadChecksAreRefused(t *testing.T) {
 		{"component of another type", sandboxv1.ExerciseCheck{Redis: &sandboxv1.RedisCheck{Component: "postgres", Command: []string{"GET", "k"}, Expect: "v"}},
 			"a redis check names a Redis component of this stage"},
 		{"http to a database", sandboxv1.ExerciseCheck{HTTP: &sandboxv1.HTTPCheck{Component: "postgres", Path: "/", ExpectStatus: 200}},
-			"an http check names an Nginx, App or Container component"},
+			"an http check names an Nginx, App, Workspace or Container component"},
 		{"a redis command that writes", sandboxv1.ExerciseCheck{Redis: &sandboxv1.RedisCheck{Component: "redis", Command: []string{"FLUSHALL"}, Expect: "OK"}},
 			"a redis check runs a command that only reads"},
+		{"path and steps", sandboxv1.ExerciseCheck{HTTP: &sandboxv1.HTTPCheck{Component: "web", Path: "/", ExpectStatus: 200,
+			Steps: []sandboxv1.ScenarioStep{{Request: &sandboxv1.StepRequest{Path: "/"}}}}},
+			"an http check has either path (one GET) or steps (a scenario), not both"},
+		{"a step with nothing to do", scenarioCheck(sandboxv1.ScenarioStep{}),
+			"a step has exactly one of request, postgres or redis"},
+		{"a step with a request and a query", scenarioCheck(sandboxv1.ScenarioStep{Request: &sandboxv1.StepRequest{Path: "/"}, Postgres: pg}),
+			"a step has exactly one of request, postgres or redis"},
+		{"a capture that is not a JSONPath", scenarioCheck(sandboxv1.ScenarioStep{Request: &sandboxv1.StepRequest{Path: "/"},
+			Capture: map[string]string{"token": "token"}}),
+			"capture maps a variable's name to a JSONPath that starts with $, for example capture: {token: $.token}"},
+		{"a variable used before it is captured", scenarioCheck(
+			sandboxv1.ScenarioStep{Request: &sandboxv1.StepRequest{Path: "/todos/{{id}}"}},
+			sandboxv1.ScenarioStep{Request: &sandboxv1.StepRequest{Method: "POST", Path: "/todos"}, Capture: map[string]string{"id": "$.id"}}),
+			"a step uses a variable that no earlier step captures and vars does not name"},
+		{"a parameter that no step captures", scenarioCheck(
+			sandboxv1.ScenarioStep{Postgres: &sandboxv1.PostgresCheck{Component: "postgres", Query: "select $1 <> ''", Params: []string{"{{email}}"}}}),
+			"a step uses a variable that no earlier step captures and vars does not name"},
+		{"a step's database is not in the stage", scenarioCheck(
+			sandboxv1.ScenarioStep{Postgres: &sandboxv1.PostgresCheck{Component: "db", Query: "select true"}}),
+			"a scenario's postgres or redis step names a Postgres or Redis component of this stage"},
+		{"a variable named random", sandboxv1.ExerciseCheck{HTTP: &sandboxv1.HTTPCheck{Component: "web",
+			Vars: map[string]string{"random": "x"}, Steps: []sandboxv1.ScenarioStep{{Request: &sandboxv1.StepRequest{Path: "/"}}}}},
+			"not random, which is built in"},
+		{"a Host header", scenarioCheck(sandboxv1.ScenarioStep{Request: &sandboxv1.StepRequest{Path: "/", Headers: map[string]string{"Host": "metadata.google.internal"}}}),
+			"not Host, Content-Length, Transfer-Encoding or Connection"},
+		{"an assertion that asserts nothing", scenarioCheck(sandboxv1.ScenarioStep{Request: &sandboxv1.StepRequest{Path: "/"},
+			Expect: &sandboxv1.StepExpect{JSONPath: map[string]sandboxv1.ValueAssertion{"$.id": {}}}}),
+			"should have at least 1 properties"},
+		{"expect without a request", scenarioCheck(sandboxv1.ScenarioStep{Postgres: pg, Expect: &sandboxv1.StepExpect{BodyContains: "x"}}),
+			"expect and capture go with a request"},
+		{"too many steps", scenarioCheck(make21Steps()...), "must have at most 20 items"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newG(t)
@@ -284,4 +296,76 @@ func TestBadChecksAreRefused(t *testing.T) {
 	err := k8sClient.Create(t.Context(), short)
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(err.Error()).To(ContainSubstring("checkInterval is a duration from 1m to 24h"))
+}
+
+func scenarioCheck(steps ...sandboxv1.ScenarioStep) sandboxv1.ExerciseCheck {
+	return sandboxv1.ExerciseCheck{HTTP: &sandboxv1.HTTPCheck{Component: "web", Steps: steps}}
+}
+
+func make21Steps() []sandboxv1.ScenarioStep {
+	steps := make([]sandboxv1.ScenarioStep, 21)
+	for i := range steps {
+		steps[i] = sandboxv1.ScenarioStep{Request: &sandboxv1.StepRequest{Path: "/"}}
+	}
+	return steps
+}
+
+// TestAScenarioIsAccepted: the issue's example, as an instructor writes it.
+func TestAScenarioIsAccepted(t *testing.T) {
+	g := newG(t)
+	stage := &sandboxv1.RoadmapStage{}
+	g.Expect(yaml.Unmarshal([]byte(`
+metadata: {name: `+uniqueName("scenario")+`}
+spec:
+  title: Todo API
+  components:
+  - {name: postgres, type: Postgres}
+  - {name: workspace, type: Workspace}
+  exercises:
+  - name: auth
+    title: Register and log in
+    check:
+      http:
+        component: workspace
+        vars: {email: "check-{{random}}@example.edu", password: "{{random}}-Secret1"}
+        steps:
+        - request: {method: POST, path: /api/v1/auth/register, json: {email: "{{email}}", password: "{{password}}"}}
+          expect: {status: [200, 201]}
+        - request: {method: POST, path: /api/v1/auth/login, json: {email: "{{email}}", password: "{{password}}"}}
+          expect: {status: 200, jsonPath: {"$.token": {exists: true}}}
+          capture: {token: "$.token"}
+        - request: {method: GET, path: /api/v1/todos, headers: {Authorization: "Bearer {{token}}"}}
+          expect: {status: 200, jsonPath: {"$.items": {type: array}}}
+        - postgres: {component: postgres, query: "select password_hash <> $1 from users where email = $2",
+                     params: ["{{password}}", "{{email}}"]}
+`), stage)).To(Succeed())
+	g.Expect(k8sClient.Create(t.Context(), stage)).To(Succeed())
+	got := &sandboxv1.RoadmapStage{}
+	g.Expect(k8sClient.Get(t.Context(), client.ObjectKeyFromObject(stage), got)).To(Succeed())
+	steps := got.Spec.Exercises[0].Check.HTTP.Steps
+	g.Expect(steps).To(HaveLen(4))
+	g.Expect(string(steps[0].Expect.Status.Raw)).To(Equal("[200,201]"))
+	g.Expect(steps[2].Request.Method).To(Equal("GET"))
+	g.Expect(string(steps[0].Request.JSON.Raw)).To(MatchJSON(`{"email": "{{email}}", "password": "{{password}}"}`))
+}
+
+// TestTheGuidesScenarioStageIsAccepted keeps docs/instructors.md honest: its
+// example stage of scenario checks is one the API server accepts.
+func TestTheGuidesScenarioStageIsAccepted(t *testing.T) {
+	g := newG(t)
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docs", "instructors.md"))
+	g.Expect(err).NotTo(HaveOccurred())
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(raw), -1)
+	var example string
+	for _, b := range blocks {
+		if strings.Contains(b[1], "name: echo-service") {
+			example = b[1]
+		}
+	}
+	g.Expect(example).NotTo(BeEmpty(), "the guide's example stage")
+	stage := &sandboxv1.RoadmapStage{}
+	g.Expect(yaml.UnmarshalStrict([]byte(example), stage)).To(Succeed())
+	stage.Name = uniqueName("echo-service")
+	g.Expect(k8sClient.Create(t.Context(), stage)).To(Succeed())
+	g.Expect(stage.Spec.Exercises).To(HaveLen(2))
 }

@@ -67,6 +67,8 @@ const stageIndex = ".spec.stage"
 // +kubebuilder:rbac:groups="",resources=serviceaccounts/token,verbs=create,resourceNames=learner
 // a reset deletes the Postgres data volumes;
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;delete
+// exercise checks find the ready pods of a component, read past the cache, at each check;
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // events tell people what happened.
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 

@@ -15,9 +15,16 @@ limitations under the License.
 */
 
 // Package exercise runs the checks of a stage's exercises against a
-// sandbox's servers: a read-only SQL query, a read-only Redis command or an
-// HTTP GET, each with a timeout and a bound on what it reads. It needs no
-// cluster: a Target says where the servers are and with which credentials.
+// sandbox's servers: a read-only SQL query, a read-only Redis command, an
+// HTTP GET or a scenario of requests (package scenario), each with a timeout
+// and a bound on what it reads. It needs no cluster: a Target says where the
+// servers are and with which credentials.
+//
+// A check connects to the Target's addresses and nowhere else: its HTTP
+// client dials only the component's address, uses no proxy, follows no
+// redirect and resolves no name. Where the addresses come from is the
+// caller's fence (the controller gives the ready pods of the sandbox's own
+// namespace, never what a learner's Service points at).
 package exercise
 
 import (
@@ -37,12 +44,15 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/scenario"
 )
 
 // Bounds of one check.
 const (
-	// DefaultTimeout bounds one check, connection included.
+	// DefaultTimeout bounds one check, connection included, and each step of a scenario.
 	DefaultTimeout = 5 * time.Second
+	// DefaultScenarioTimeout bounds a whole scenario.
+	DefaultScenarioTimeout = 30 * time.Second
 	// MaxReply bounds what a check reads of a reply: an HTTP body, a Redis
 	// reply, a Postgres value. Beyond it the check fails.
 	MaxReply = 64 << 10
@@ -52,16 +62,26 @@ const (
 
 // Endpoint is where one component's server answers, and how to log in.
 type Endpoint struct {
-	// Address is host:port.
+	// Address is IP:port of one of the component's ready pods.
 	Address string
+	// Host is the Host header of HTTP requests: the component's name.
+	Host string
+	// Problem, when set, says why the component cannot be checked (it has no
+	// ready pod, its Service was retyped): a check of it fails with it.
+	Problem string
 	// User, Password and Database log in to Postgres; Password to Redis.
 	User     string
 	Password string
 	Database string
 }
 
-// Target is one sandbox's servers, by component name.
-type Target map[string]Endpoint
+// Target is one sandbox's servers.
+type Target struct {
+	// Namespace is the sandbox's namespace.
+	Namespace string
+	// Components are the servers, by component name.
+	Components map[string]Endpoint
+}
 
 // Result of one check.
 type Result struct {
@@ -77,10 +97,10 @@ type Checker interface {
 
 // Runner is the real Checker: it connects to the servers.
 type Runner struct {
-	// Timeout bounds each check; DefaultTimeout when zero.
+	// Timeout bounds each check and each step of a scenario; DefaultTimeout when zero.
 	Timeout time.Duration
-	// HTTPClient sends the http checks; one without redirects when nil.
-	HTTPClient *http.Client
+	// ScenarioTimeout bounds a scenario; DefaultScenarioTimeout when zero.
+	ScenarioTimeout time.Duration
 }
 
 var _ Checker = (*Runner)(nil)
@@ -92,32 +112,137 @@ func (r *Runner) timeout() time.Duration {
 	return DefaultTimeout
 }
 
+func (r *Runner) scenarioTimeout() time.Duration {
+	if r.ScenarioTimeout > 0 {
+		return r.ScenarioTimeout
+	}
+	return DefaultScenarioTimeout
+}
+
 // Check runs one check against the target.
 func (r *Runner) Check(ctx context.Context, target Target, check sandboxv1.ExerciseCheck) Result {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout())
-	defer cancel()
+	timeout := r.timeout()
 	var component string
 	var run func(context.Context, Endpoint) Result
 	switch {
 	case check.Postgres != nil:
-		component, run = check.Postgres.Component, func(ctx context.Context, e Endpoint) Result { return r.postgres(ctx, e, check.Postgres) }
+		component, run = check.Postgres.Component, func(ctx context.Context, e Endpoint) Result {
+			return r.postgres(ctx, e, check.Postgres.Query, stringParams(check.Postgres.Params))
+		}
 	case check.Redis != nil:
-		component, run = check.Redis.Component, func(ctx context.Context, e Endpoint) Result { return redisCheck(ctx, e, check.Redis) }
+		component, run = check.Redis.Component, func(ctx context.Context, e Endpoint) Result {
+			return redisCheck(ctx, e, check.Redis.Command, check.Redis.Expect)
+		}
+	case check.HTTP != nil && len(check.HTTP.Steps) > 0:
+		timeout = r.scenarioTimeout()
+		component, run = check.HTTP.Component, func(ctx context.Context, e Endpoint) Result {
+			return r.scenario(ctx, target, e, check.HTTP)
+		}
 	case check.HTTP != nil:
 		component, run = check.HTTP.Component, func(ctx context.Context, e Endpoint) Result { return r.http(ctx, e, check.HTTP) }
 	default:
 		return fail("the check names no postgres, redis or http")
 	}
-	e, ok := target[component]
-	if !ok {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e, ok := target.Components[component]
+	switch {
+	case !ok:
 		return fail("component %s is not running in this sandbox", component)
+	case e.Problem != "":
+		return fail("%s", e.Problem)
 	}
 	res := run(ctx, e)
 	if !res.Passed && ctx.Err() != nil {
-		return fail("component %s did not answer within %s", component, r.timeout())
+		return fail("component %s did not answer within %s", component, timeout)
 	}
-	res.Message = redact(shorten(res.Message), e.Password)
+	res.Message = shorten(res.Message)
+	for _, e := range target.Components {
+		res.Message = redact(res.Message, e.Password)
+	}
 	return res
+}
+
+func stringParams(params []string) []any {
+	out := make([]any, len(params))
+	for i, p := range params {
+		out[i] = p
+	}
+	return out
+}
+
+// httpClient sends requests to one address and nowhere else: it dials
+// only that address (never a name, so no DNS), uses no proxy of the
+// operator's environment, and follows no redirect.
+func httpClient(address string) *http.Client {
+	dialer := &net.Dialer{}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy: nil,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if addr != address {
+					return nil, fmt.Errorf("refused to connect to %s: a check connects only to the component's pod", addr)
+				}
+				return dialer.DialContext(ctx, network, addr)
+			},
+			MaxResponseHeaderBytes: 16 << 10,
+			DisableCompression:     true,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// scenario runs an http check's steps against e, and its postgres and
+// redis steps against the target's components of those names.
+func (r *Runner) scenario(ctx context.Context, target Target, e Endpoint, c *sandboxv1.HTTPCheck) Result {
+	client := httpClient(e.Address)
+	defer client.CloseIdleConnections()
+	var secrets []string
+	for _, t := range target.Components {
+		secrets = append(secrets, t.Password)
+	}
+	endpoint := func(component string) (Endpoint, error) {
+		t, ok := target.Components[component]
+		switch {
+		case !ok:
+			return Endpoint{}, fmt.Errorf("component %s is not running in this sandbox", component)
+		case t.Problem != "":
+			return Endpoint{}, errors.New(t.Problem)
+		}
+		return t, nil
+	}
+	env := scenario.Env{
+		Client: client, Address: e.Address, Host: e.Host, StepTimeout: r.timeout(), Secrets: secrets,
+		Postgres: func(ctx context.Context, c *sandboxv1.PostgresCheck, params []any) error {
+			t, err := endpoint(c.Component)
+			if err != nil {
+				return err
+			}
+			return resultError(r.postgres(ctx, t, c.Query, params))
+		},
+		Redis: func(ctx context.Context, c *sandboxv1.RedisCheck, command []string) error {
+			t, err := endpoint(c.Component)
+			if err != nil {
+				return err
+			}
+			return resultError(redisCheck(ctx, t, command, c.Expect))
+		},
+	}
+	if err := scenario.Run(ctx, env, c); err != nil {
+		var step *scenario.StepError
+		if errors.As(err, &step) {
+			return fail("%s", step.Error())
+		}
+		return fail("the scenario did not finish: %s", pgMessage(err))
+	}
+	return Result{Passed: true}
+}
+
+func resultError(res Result) error {
+	if res.Passed {
+		return nil
+	}
+	return errors.New(res.Message)
 }
 
 func fail(format string, args ...any) Result {
@@ -126,7 +251,7 @@ func fail(format string, args ...any) Result {
 
 // postgres runs the query in a read-only transaction with a statement
 // timeout: a check can read what the learner made, never change it.
-func (r *Runner) postgres(ctx context.Context, e Endpoint, c *sandboxv1.PostgresCheck) Result {
+func (r *Runner) postgres(ctx context.Context, e Endpoint, query string, params []any) Result {
 	host, port, err := net.SplitHostPort(e.Address)
 	if err != nil {
 		return fail("postgres address %q is not host:port", e.Address)
@@ -152,7 +277,7 @@ func (r *Runner) postgres(ctx context.Context, e Endpoint, c *sandboxv1.Postgres
 	if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = "+strconv.FormatInt(ms, 10)); err != nil {
 		return fail("cannot set the statement timeout: %s", pgMessage(err))
 	}
-	rows, err := tx.Query(ctx, c.Query)
+	rows, err := tx.Query(ctx, query, params...)
 	if err != nil {
 		return fail("the query failed: %s", pgMessage(err))
 	}
@@ -210,15 +335,15 @@ func pgMessage(err error) string {
 }
 
 // redisCheck runs one command and compares its reply, as a string, with expect.
-func redisCheck(ctx context.Context, e Endpoint, c *sandboxv1.RedisCheck) Result {
+func redisCheck(ctx context.Context, e Endpoint, command []string, expect string) Result {
 	client := redis.NewClient(&redis.Options{
 		Addr: e.Address, Password: e.Password,
 		MaxRetries: -1, PoolSize: 1, DisableIdentity: true,
 		ReadBufferSize: 4096,
 	})
 	defer func() { _ = client.Close() }()
-	args := make([]any, len(c.Command))
-	for i, a := range c.Command {
+	args := make([]any, len(command))
+	for i, a := range command {
 		args[i] = a
 	}
 	reply, err := client.Do(ctx, args...).Result()
@@ -231,17 +356,17 @@ func redisCheck(ctx context.Context, e Endpoint, c *sandboxv1.RedisCheck) Result
 		if ctx.Err() != nil {
 			return fail("redis %s did not answer", e.Address)
 		}
-		return fail("%s failed: %s", strings.Join(c.Command, " "), msg)
+		return fail("%s failed: %s", strings.Join(command, " "), msg)
 	default:
 		var ok bool
 		if got, ok = replyString(reply, 0); !ok {
-			return fail("%s replied with more than %d bytes", strings.Join(c.Command, " "), MaxReply)
+			return fail("%s replied with more than %d bytes", strings.Join(command, " "), MaxReply)
 		}
 	}
-	if got == c.Expect {
+	if got == expect {
 		return Result{Passed: true}
 	}
-	return fail("%s returned %s, want %s", strings.Join(c.Command, " "), got, c.Expect)
+	return fail("%s returned %s, want %s", strings.Join(command, " "), got, expect)
 }
 
 // replyString renders a Redis reply as a string: an integer as its digits,
@@ -275,14 +400,13 @@ func replyString(v any, depth int) (string, bool) {
 
 // http sends GET path and judges the status and the first MaxReply bytes of the body.
 func (r *Runner) http(ctx context.Context, e Endpoint, c *sandboxv1.HTTPCheck) Result {
-	client := r.HTTPClient
-	if client == nil {
-		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	}
+	client := httpClient(e.Address)
+	defer client.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+e.Address+c.Path, nil)
-	if err != nil {
+	if err != nil || req.URL.Host != e.Address {
 		return fail("path %q is not valid", c.Path)
 	}
+	req.Host = e.Host
 	req.Header.Set("User-Agent", "learning-sandbox-check")
 	resp, err := client.Do(req)
 	if err != nil {

@@ -2,6 +2,7 @@ package exercise
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -9,11 +10,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	. "github.com/onsi/gomega"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/testservices"
@@ -121,7 +124,7 @@ func TestPostgresCheck(t *testing.T) {
 				e = tc.target(e)
 			}
 			r := &Runner{Timeout: time.Second}
-			res := r.Check(context.Background(), Target{"postgres": e}, tc.check)
+			res := r.Check(context.Background(), Target{Components: map[string]Endpoint{"postgres": e}}, tc.check)
 			g.Expect(res.Passed).To(Equal(tc.passed), res.Message)
 			g.Expect(res.Message).To(ContainSubstring(tc.message))
 			g.Expect(res.Message).NotTo(ContainSubstring(pgTarget.Password))
@@ -129,7 +132,7 @@ func TestPostgresCheck(t *testing.T) {
 		})
 	}
 	// The todos table is still there with its rows: no check wrote.
-	NewWithT(t).Expect((&Runner{}).Check(context.Background(), Target{"postgres": pgTarget}, pgCheck(exists)).Passed).To(BeTrue())
+	NewWithT(t).Expect((&Runner{}).Check(context.Background(), Target{Components: map[string]Endpoint{"postgres": pgTarget}}, pgCheck(exists)).Passed).To(BeTrue())
 }
 
 func TestRedisCheck(t *testing.T) {
@@ -156,7 +159,7 @@ func TestRedisCheck(t *testing.T) {
 			if tc.password != "" {
 				e.Password = tc.password
 			}
-			res := (&Runner{Timeout: time.Second}).Check(context.Background(), Target{"redis": e}, tc.check)
+			res := (&Runner{Timeout: time.Second}).Check(context.Background(), Target{Components: map[string]Endpoint{"redis": e}}, tc.check)
 			g.Expect(res.Passed).To(Equal(tc.passed), res.Message)
 			g.Expect(res.Message).To(ContainSubstring(tc.message))
 			g.Expect(res.Message).NotTo(ContainSubstring(rdTarget.Password))
@@ -211,7 +214,7 @@ func TestHTTPCheck(t *testing.T) {
 			if tc.address != "" {
 				a = tc.address
 			}
-			res := (&Runner{Timeout: time.Second}).Check(context.Background(), Target{"web": {Address: a}}, tc.check)
+			res := (&Runner{Timeout: time.Second}).Check(context.Background(), Target{Components: map[string]Endpoint{"web": {Address: a}}}, tc.check)
 			g.Expect(res.Passed).To(Equal(tc.passed), res.Message)
 			g.Expect(res.Message).To(ContainSubstring(tc.message))
 		})
@@ -241,4 +244,99 @@ func closedAddress(t *testing.T) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	return addr
+}
+
+// TestScenarioCheck runs a scenario against a service that keeps its users
+// in the real Postgres and its links in the real Redis, and checks the side
+// effects with postgres and redis steps whose parameters come from the
+// scenario's variables.
+func TestScenarioCheck(t *testing.T) {
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, pgURL)
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	_, err = conn.Exec(ctx, `CREATE TABLE users (email text primary key, password_hash text not null)`)
+	NewWithT(t).Expect(err).NotTo(HaveOccurred())
+	var clearText bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Email, Password string }
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		stored := "hashed:" + strings.Repeat("*", len(in.Password))
+		if clearText {
+			stored = in.Password
+		}
+		if _, err := conn.Exec(r.Context(), `INSERT INTO users VALUES ($1, $2)`, in.Email, stored); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		c := rd.Client()
+		defer func() { _ = c.Close() }()
+		_ = c.Set(r.Context(), "user:"+in.Email, "1", 0).Err()
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	check := sandboxv1.ExerciseCheck{HTTP: &sandboxv1.HTTPCheck{
+		Component: "workspace",
+		// Quotes in values that go to SQL: bound as parameters, never spliced.
+		Vars: map[string]string{"email": `check-{{random}}'"@example.edu`, "password": `{{random}}'); drop table users; --`},
+		Steps: []sandboxv1.ScenarioStep{
+			{Request: &sandboxv1.StepRequest{Method: "POST", Path: "/register",
+				JSON: &apiextensionsv1.JSON{Raw: []byte(`{"email": "{{email}}", "password": "{{password}}"}`)}},
+				Expect: &sandboxv1.StepExpect{Status: &apiextensionsv1.JSON{Raw: []byte(`201`)}}},
+			{Postgres: &sandboxv1.PostgresCheck{Component: "postgres",
+				Query: "select password_hash <> $1 from users where email = $2", Params: []string{"{{password}}", "{{email}}"}}},
+			{Redis: &sandboxv1.RedisCheck{Component: "redis", Command: []string{"EXISTS", "user:{{email}}"}, Expect: "1"}},
+		},
+	}}
+	target := Target{Components: map[string]Endpoint{
+		"workspace": {Address: strings.TrimPrefix(srv.URL, "http://"), Host: "workspace"},
+		"postgres":  pgTarget, "redis": rdTarget,
+	}}
+	g := NewWithT(t)
+	res := (&Runner{}).Check(ctx, target, check)
+	g.Expect(res.Passed).To(BeTrue(), res.Message)
+
+	clearText = true
+	res = (&Runner{}).Check(ctx, target, check)
+	g.Expect(res.Passed).To(BeFalse())
+	g.Expect(res.Message).To(Equal("step 2 postgres check: the query returned false, want true"))
+	var users int
+	g.Expect(conn.QueryRow(ctx, `select count(*) from users`).Scan(&users)).To(Succeed())
+	g.Expect(users).To(Equal(2))
+
+	noRedis := Target{Components: map[string]Endpoint{"workspace": target.Components["workspace"], "postgres": pgTarget,
+		"redis": {Problem: "component redis has no ready pod"}}}
+	clearText = false
+	res = (&Runner{}).Check(ctx, noRedis, check)
+	g.Expect(res.Message).To(Equal("step 3 redis EXISTS user:{{email}}: component redis has no ready pod"))
+}
+
+// TestAChecksConnectionsGoNowhereElse: a check's client dials only the
+// component's address: not a redirect's target, not a proxy of the
+// operator's environment.
+func TestAChecksConnectionsGoNowhereElse(t *testing.T) {
+	g := NewWithT(t)
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	component := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/metadata", http.StatusFound)
+	}))
+	defer component.Close()
+	t.Setenv("HTTP_PROXY", other.URL)
+	t.Setenv("http_proxy", other.URL)
+	addr := strings.TrimPrefix(component.URL, "http://")
+	target := Target{Components: map[string]Endpoint{"workspace": {Address: addr}}}
+	res := (&Runner{}).Check(t.Context(), target, sandboxv1.ExerciseCheck{HTTP: &sandboxv1.HTTPCheck{Component: "workspace", Path: "/", ExpectStatus: 200}})
+	g.Expect(res.Message).To(Equal("GET / returned 302, want 200"))
+	g.Expect(elsewhere.Load()).To(BeZero())
+
+	client := httpClient(addr)
+	_, err := client.Get(other.URL)
+	g.Expect(err).To(MatchError(ContainSubstring("a check connects only to the component's pod")))
+	g.Expect(elsewhere.Load()).To(BeZero())
+
+	problem := Target{Components: map[string]Endpoint{"workspace": {Problem: "the Service workspace was changed to type ExternalName"}}}
+	res = (&Runner{}).Check(t.Context(), problem, sandboxv1.ExerciseCheck{HTTP: &sandboxv1.HTTPCheck{Component: "workspace", Path: "/", ExpectStatus: 200}})
+	g.Expect(res.Message).To(Equal("the Service workspace was changed to type ExternalName"))
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 )
 
@@ -47,7 +49,7 @@ func BenchmarkRound(b *testing.B) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	defer srv.Close()
-	target := Target{"postgres": pgTarget, "redis": rdTarget, "web": {Address: strings.TrimPrefix(srv.URL, "http://")}}
+	target := Target{Components: map[string]Endpoint{"postgres": pgTarget, "redis": rdTarget, "web": {Address: strings.TrimPrefix(srv.URL, "http://")}}}
 	checks := []sandboxv1.ExerciseCheck{
 		pgCheck("select exists (select 1 from information_schema.tables where table_name = 'todos')"),
 		redisCmd("1", "EXISTS", "todos:first-page"),
@@ -61,6 +63,60 @@ func BenchmarkRound(b *testing.B) {
 	for b.Loop() {
 		out := Round(context.Background(), r, 16, jobs)
 		for _, res := range out {
+			for _, x := range res {
+				if !x.Passed {
+					b.Fatal(x.Message)
+				}
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/round")
+}
+
+// BenchmarkScenarioRound is a round of 1,000 sandboxes with 5 scenario
+// exercises of 4 steps each (register, log in and capture the token, list
+// with it, and a Postgres step with the captured values as parameters)
+// against a local service and the real Postgres, 16 checks at once:
+//
+//	go test -run '^$' -bench ScenarioRound -benchtime 3x ./internal/exercise
+func BenchmarkScenarioRound(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/auth/register":
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(`{"id": 1}`))
+		case "/api/v1/auth/login":
+			_, _ = w.Write([]byte(`{"token": "header.payload.signature"}`))
+		default:
+			_, _ = w.Write([]byte(`{"items": [{"id": 1, "title": "learn SQL"}], "page": 1, "total": 1}`))
+		}
+	}))
+	defer srv.Close()
+	creds := &apiextensionsv1.JSON{Raw: []byte(`{"email": "{{email}}", "password": "{{password}}"}`)}
+	scenario := sandboxv1.ExerciseCheck{HTTP: &sandboxv1.HTTPCheck{
+		Component: "workspace",
+		Vars:      map[string]string{"email": "check-{{random}}@example.edu", "password": "{{random}}-Secret1"},
+		Steps: []sandboxv1.ScenarioStep{
+			{Request: &sandboxv1.StepRequest{Method: "POST", Path: "/api/v1/auth/register", JSON: creds},
+				Expect: &sandboxv1.StepExpect{Status: &apiextensionsv1.JSON{Raw: []byte(`[200, 201]`)}}},
+			{Request: &sandboxv1.StepRequest{Method: "POST", Path: "/api/v1/auth/login", JSON: creds},
+				Capture: map[string]string{"token": "$.token"}},
+			{Request: &sandboxv1.StepRequest{Path: "/api/v1/todos", Headers: map[string]string{"Authorization": "Bearer {{token}}"}},
+				Expect: &sandboxv1.StepExpect{JSONPath: map[string]sandboxv1.ValueAssertion{"$.items": {Type: "array"}}}},
+			{Postgres: &sandboxv1.PostgresCheck{Component: "postgres", Query: "select $1::text <> $2", Params: []string{"{{token}}", "{{password}}"}}},
+		},
+	}}
+	target := Target{Components: map[string]Endpoint{"postgres": pgTarget,
+		"workspace": {Address: strings.TrimPrefix(srv.URL, "http://"), Host: "workspace"}}}
+	jobs := make([]Job, 1000)
+	for i := range jobs {
+		jobs[i] = Job{Target: target, Checks: []sandboxv1.ExerciseCheck{scenario, scenario, scenario, scenario, scenario}}
+	}
+	r := &Runner{}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, res := range Round(context.Background(), r, 16, jobs) {
 			for _, x := range res {
 				if !x.Passed {
 					b.Fatal(x.Message)

@@ -44,6 +44,9 @@ const (
 	ProgressStageKey   = "stage"
 	ProgressLearnerKey = "learner"
 	ProgressExpiresKey = "expiresAt"
+	// ProgressOpenAPIKey holds the OpenAPI document of the API that a
+	// project stage asks the learner to build.
+	ProgressOpenAPIKey = "openapi.yaml"
 )
 
 // CheckedComponent is the name of the component a check talks to.
@@ -59,8 +62,26 @@ func CheckedComponent(c sandboxv1.ExerciseCheck) string {
 	return ""
 }
 
-// CheckPort is the port of the component's pods that its checks reach
-// through its Service (the Service's target port).
+// CheckedComponents are the names of the components a check talks to: the
+// one it names, and those that a scenario's postgres and redis steps name.
+func CheckedComponents(c sandboxv1.ExerciseCheck) []string {
+	names := []string{CheckedComponent(c)}
+	if c.HTTP == nil {
+		return names
+	}
+	for _, s := range c.HTTP.Steps {
+		switch {
+		case s.Postgres != nil:
+			names = append(names, s.Postgres.Component)
+		case s.Redis != nil:
+			names = append(names, s.Redis.Component)
+		}
+	}
+	return names
+}
+
+// CheckPort is the port of the component's pods that its checks connect to
+// (the container's port, which its Service targets).
 func CheckPort(c Component) int32 {
 	if c.Type == sandboxv1.ComponentNginx {
 		return webPort
@@ -106,11 +127,18 @@ func ProgressConfigMap(sb *sandboxv1.LearningSandbox, stage *sandboxv1.RoadmapSt
 	summary := fmt.Sprintf("%d/%d", passed, len(stage.Spec.Exercises))
 	header := fmt.Sprintf("Stage %s: %s exercises passed. Checked every %s; "+
 		"this ConfigMap is a copy for you: editing it changes nothing.\n\n", stage.Name, summary, CheckInterval(stage))
+	if stage.Spec.OpenAPI != "" {
+		header += "The API to build is described in this ConfigMap's key " + ProgressOpenAPIKey + ":\n" +
+			"  kubectl get configmap " + ProgressConfigMapName + " -o jsonpath='{.data.openapi\\.yaml}'\n\n"
+	}
 	data := map[string]string{
 		ProgressKey:        header + b.String(),
 		ProgressSummaryKey: summary,
 		ProgressStageKey:   stage.Name,
 		ProgressLearnerKey: sb.Spec.Learner.Name,
+	}
+	if stage.Spec.OpenAPI != "" {
+		data[ProgressOpenAPIKey] = stage.Spec.OpenAPI
 	}
 	// From the spec, as status.expiresAt is, so that the first render has it.
 	if at, ok := ExpiresAt(sb); ok && !sb.CreationTimestamp.IsZero() {

@@ -410,7 +410,9 @@ func (r *renderer) operatorChecksPolicy(components []Component) Object {
 	}
 	checked := map[string]bool{}
 	for _, e := range r.stage.Spec.Exercises {
-		checked[CheckedComponent(e.Check)] = true
+		for _, name := range CheckedComponents(e.Check) {
+			checked[name] = true
+		}
 	}
 	var names []string
 	var ports []*networkingv1ac.NetworkPolicyPortApplyConfiguration

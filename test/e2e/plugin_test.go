@@ -111,6 +111,10 @@ func TestAnInstructorsDayWithThePlugin(t *testing.T) {
 	out, errOut, err = sandbox("stages")
 	g.Expect(err).NotTo(HaveOccurred(), errOut)
 	g.Expect(out).To(MatchRegexp(`(?m)^fundamentals\s+Understanding the Fundamentals\s+web,workspace\s`))
+	// The project stages: the learner's own service, graded.
+	g.Expect(out).To(MatchRegexp(`(?m)^project-todo-api\s+Project: a Todo API with user authentication\s+postgres,web,workspace\s`))
+	g.Expect(out).To(MatchRegexp(`(?m)^project-url-shortener\s+Project: a URL shortener\s+postgres,redis,web,workspace\s`))
+	g.Expect(out).To(MatchRegexp(`(?m)^project-blog\s+Project: a blog platform with comments\s+postgres,web,workspace\s`))
 	_, errOut, err = sandbox("status", "e2e-plugin-adaa")
 	g.Expect(err).To(HaveOccurred())
 	g.Expect(errOut).To(ContainSubstring(fmt.Sprintf("did you mean %s?", "e2e-plugin-ada")))

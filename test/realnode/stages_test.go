@@ -46,7 +46,7 @@ const stageBatch = 4
 func TestEveryStageRunsOnTheRealNode(t *testing.T) {
 	var stages sandboxv1.RoadmapStageList
 	NewWithT(t).Expect(k8sClient.List(context.Background(), &stages)).To(Succeed())
-	NewWithT(t).Expect(stages.Items).To(HaveLen(8), "the built-in catalog (config/stages)")
+	NewWithT(t).Expect(stages.Items).To(HaveLen(11), "the built-in catalog (config/stages)")
 	for batch := range slices.Chunk(stages.Items, stageBatch) {
 		names := make([]string, len(batch))
 		for i, s := range batch {

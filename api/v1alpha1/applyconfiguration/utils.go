@@ -93,6 +93,14 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.SandboxNotReadyApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("SandboxTemplate"):
 		return &apiv1alpha1.SandboxTemplateApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("ScenarioStep"):
+		return &apiv1alpha1.ScenarioStepApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("StepExpect"):
+		return &apiv1alpha1.StepExpectApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("StepRequest"):
+		return &apiv1alpha1.StepRequestApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("ValueAssertion"):
+		return &apiv1alpha1.ValueAssertionApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Workspace"):
 		return &apiv1alpha1.WorkspaceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("WorkspaceComponent"):

@@ -311,6 +311,17 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: path
       type:
         scalar: string
+    - name: steps
+      type:
+        list:
+          elementType:
+            namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ScenarioStep
+          elementRelationship: atomic
+    - name: vars
+      type:
+        map:
+          elementType:
+            scalar: string
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.HTTPGetProbe
   map:
     fields:
@@ -581,6 +592,12 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: component
       type:
         scalar: string
+    - name: params
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
     - name: query
       type:
         scalar: string
@@ -642,6 +659,9 @@ var schemaYAML = typed.YAMLObject(`types:
           elementRelationship: associative
           keys:
           - name
+    - name: openAPI
+      type:
+        scalar: string
     - name: title
       type:
         scalar: string
@@ -699,6 +719,105 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: workspace
       type:
         namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Workspace
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ScenarioStep
+  map:
+    fields:
+    - name: capture
+      type:
+        map:
+          elementType:
+            scalar: string
+    - name: expect
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.StepExpect
+    - name: postgres
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.PostgresCheck
+    - name: redis
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.RedisCheck
+    - name: request
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.StepRequest
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.StepExpect
+  map:
+    fields:
+    - name: bodyContains
+      type:
+        scalar: string
+    - name: headers
+      type:
+        map:
+          elementType:
+            namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ValueAssertion
+    - name: jsonPath
+      type:
+        map:
+          elementType:
+            namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ValueAssertion
+    - name: status
+      type:
+        scalar: untyped
+        list:
+          elementType:
+            namedType: __untyped_atomic_
+          elementRelationship: atomic
+        map:
+          elementType:
+            namedType: __untyped_deduced_
+          elementRelationship: separable
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.StepRequest
+  map:
+    fields:
+    - name: body
+      type:
+        scalar: string
+    - name: headers
+      type:
+        map:
+          elementType:
+            scalar: string
+    - name: json
+      type:
+        scalar: untyped
+        list:
+          elementType:
+            namedType: __untyped_atomic_
+          elementRelationship: atomic
+        map:
+          elementType:
+            namedType: __untyped_deduced_
+          elementRelationship: separable
+    - name: method
+      type:
+        scalar: string
+      default: GET
+    - name: path
+      type:
+        scalar: string
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.ValueAssertion
+  map:
+    fields:
+    - name: equals
+      type:
+        scalar: untyped
+        list:
+          elementType:
+            namedType: __untyped_atomic_
+          elementRelationship: atomic
+        map:
+          elementType:
+            namedType: __untyped_deduced_
+          elementRelationship: separable
+    - name: exists
+      type:
+        scalar: boolean
+    - name: matches
+      type:
+        scalar: string
+    - name: type
+      type:
+        scalar: string
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.Workspace
   map:
     fields:

@@ -28,8 +28,9 @@ type ExerciseCheckApplyConfiguration struct {
 	// redis runs one read-only command; the check passes when its reply, as a
 	// string, equals expect.
 	Redis *RedisCheckApplyConfiguration `json:"redis,omitempty"`
-	// http sends a GET; the check passes on the status and, if set, when the
-	// body contains bodyContains.
+	// http sends a GET and passes on its status and, if set, when the body
+	// contains bodyContains; or it runs a scenario of steps, each a request
+	// with its assertions or a Postgres or Redis check of a side effect.
 	HTTP *HTTPCheckApplyConfiguration `json:"http,omitempty"`
 }
 

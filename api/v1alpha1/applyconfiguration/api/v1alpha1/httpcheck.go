@@ -20,16 +20,25 @@ package v1alpha1
 // HTTPCheckApplyConfiguration represents a declarative configuration of the HTTPCheck type for use
 // with apply.
 //
-// HTTPCheck sends GET path to a component's Service.
+// HTTPCheck talks HTTP to a component's pods: either one GET (path,
+// expectStatus and bodyContains) or a scenario (vars and steps).
 type HTTPCheckApplyConfiguration struct {
-	// component is the name of an Nginx, App or Container component of the stage.
+	// component is the name of an Nginx, App, Workspace or Container
+	// component of the stage: the check talks to its ready pods.
 	Component *string `json:"component,omitempty"`
-	// path of the request, with its query if any.
+	// path of the one GET, with its query if any.
 	Path *string `json:"path,omitempty"`
-	// expectStatus is the HTTP status the check wants.
+	// expectStatus is the HTTP status the one GET wants.
 	ExpectStatus *int32 `json:"expectStatus,omitempty"`
-	// bodyContains, when set, must be in the first 64 KiB of the body.
+	// bodyContains, when set, must be in the first 64 KiB of the GET's body.
 	BodyContains *string `json:"bodyContains,omitempty"`
+	// vars of the scenario, made once per run, used in the steps as
+	// "{{name}}". A value may use "{{random}}", ten random letters and digits
+	// drawn once per run: name what a check makes after it ("check-{{random}}@example.edu")
+	// so that the learner can tell it from their own data.
+	Vars map[string]string `json:"vars,omitempty"`
+	// steps of the scenario, run in order; the first that fails fails the check.
+	Steps []ScenarioStepApplyConfiguration `json:"steps,omitempty"`
 }
 
 // HTTPCheckApplyConfiguration constructs a declarative configuration of the HTTPCheck type for use with
@@ -67,5 +76,32 @@ func (b *HTTPCheckApplyConfiguration) WithExpectStatus(value int32) *HTTPCheckAp
 // If called multiple times, the BodyContains field is set to the value of the last call.
 func (b *HTTPCheckApplyConfiguration) WithBodyContains(value string) *HTTPCheckApplyConfiguration {
 	b.BodyContains = &value
+	return b
+}
+
+// WithVars puts the entries into the Vars field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, the entries provided by each call will be put on the Vars field,
+// overwriting an existing map entries in Vars field with the same key.
+func (b *HTTPCheckApplyConfiguration) WithVars(entries map[string]string) *HTTPCheckApplyConfiguration {
+	if b.Vars == nil && len(entries) > 0 {
+		b.Vars = make(map[string]string, len(entries))
+	}
+	for k, v := range entries {
+		b.Vars[k] = v
+	}
+	return b
+}
+
+// WithSteps adds the given value to the Steps field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the Steps field.
+func (b *HTTPCheckApplyConfiguration) WithSteps(values ...*ScenarioStepApplyConfiguration) *HTTPCheckApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithSteps")
+		}
+		b.Steps = append(b.Steps, *values[i])
+	}
 	return b
 }

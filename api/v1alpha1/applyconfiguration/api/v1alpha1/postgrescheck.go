@@ -24,8 +24,12 @@ package v1alpha1
 type PostgresCheckApplyConfiguration struct {
 	// component is the name of a Postgres component of the stage.
 	Component *string `json:"component,omitempty"`
-	// query whose first column of the first row is a boolean.
+	// query whose first column of the first row is a boolean. It may use the
+	// parameters $1, $2, … that params bind.
 	Query *string `json:"query,omitempty"`
+	// params are bound to $1, $2, … of the query, never spliced into it. In a
+	// scenario step they may use the scenario's variables, as "{{email}}".
+	Params []string `json:"params,omitempty"`
 }
 
 // PostgresCheckApplyConfiguration constructs a declarative configuration of the PostgresCheck type for use with
@@ -47,5 +51,15 @@ func (b *PostgresCheckApplyConfiguration) WithComponent(value string) *PostgresC
 // If called multiple times, the Query field is set to the value of the last call.
 func (b *PostgresCheckApplyConfiguration) WithQuery(value string) *PostgresCheckApplyConfiguration {
 	b.Query = &value
+	return b
+}
+
+// WithParams adds the given value to the Params field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the Params field.
+func (b *PostgresCheckApplyConfiguration) WithParams(values ...string) *PostgresCheckApplyConfiguration {
+	for i := range values {
+		b.Params = append(b.Params, values[i])
+	}
 	return b
 }

@@ -25,7 +25,9 @@ type RedisCheckApplyConfiguration struct {
 	// component is the name of a Redis component of the stage.
 	Component *string `json:"component,omitempty"`
 	// command and its arguments, for example [EXISTS, "todos:first-page"].
-	// Only commands that read are allowed.
+	// Only commands that read are allowed. In a scenario step the arguments
+	// may use the scenario's variables, as "links:{{code}}"; each stays one
+	// argument.
 	Command []string `json:"command,omitempty"`
 	// expect is the reply as a string: an integer as its digits, a nil reply as (nil).
 	Expect *string `json:"expect,omitempty"`

@@ -40,6 +40,10 @@ type RoadmapStageSpecApplyConfiguration struct {
 	// checkInterval is how often the exercises are checked while a sandbox is
 	// Ready; 5m when unset, at least 1m.
 	CheckInterval *v1.Duration `json:"checkInterval,omitempty"`
+	// openAPI is the OpenAPI document of the API that the learner builds in
+	// this stage (a project stage), as YAML or JSON. The learner reads it in
+	// their namespace, in the sandbox-progress ConfigMap's key openapi.yaml.
+	OpenAPI *string `json:"openAPI,omitempty"`
 	// exercises the learner practises in this stage, each with its check.
 	Exercises []ExerciseApplyConfiguration `json:"exercises,omitempty"`
 }
@@ -102,6 +106,14 @@ func (b *RoadmapStageSpecApplyConfiguration) WithComponents(values ...*Component
 // If called multiple times, the CheckInterval field is set to the value of the last call.
 func (b *RoadmapStageSpecApplyConfiguration) WithCheckInterval(value v1.Duration) *RoadmapStageSpecApplyConfiguration {
 	b.CheckInterval = &value
+	return b
+}
+
+// WithOpenAPI sets the OpenAPI field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the OpenAPI field is set to the value of the last call.
+func (b *RoadmapStageSpecApplyConfiguration) WithOpenAPI(value string) *RoadmapStageSpecApplyConfiguration {
+	b.OpenAPI = &value
 	return b
 }
 
