@@ -18,6 +18,7 @@ package controller
 
 import (
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 	"strings"
@@ -50,9 +51,11 @@ import (
 //     selector (kstatus reads the replicas and the update strategy; a reset
 //     reads the claim templates' size and class and the serviceName), and the
 //     status, which tells readiness, without the conditions' messages;
-//   - of Services, the cluster IP (exercise checks dial it);
+//   - of Services, the type (a check of a component whose Service was
+//     retyped, to ExternalName say, fails and says so);
 //   - of Secrets, the data, except of the connection Secret, which is derived;
-//   - of ResourceQuotas, the spec; of Namespaces, the status (what a
+//   - of ResourceQuotas, the spec (one copy shared by the quotas that are
+//     alike); of Namespaces, the status (what a
 //     terminating one waits for); of ServiceAccounts, all.
 //
 // Whether what was left out drifted is told by the ledger (drift.Ledger):
@@ -82,13 +85,13 @@ func transformCached() toolscache.TransformFunc {
 				*t = corev1.PersistentVolumeClaim{
 					ObjectMeta: metav1.ObjectMeta{Name: t.Name},
 					Spec: corev1.PersistentVolumeClaimSpec{
-						Resources:        corev1.VolumeResourceRequirements{Requests: t.Spec.Resources.Requests},
+						Resources:        corev1.VolumeResourceRequirements{Requests: shared.internResources(t.Spec.Resources.Requests)},
 						StorageClassName: t.Spec.StorageClassName,
 					},
 				}
 			}
 		case *corev1.Service:
-			o.Spec = corev1.ServiceSpec{Type: o.Spec.Type, ClusterIP: o.Spec.ClusterIP}
+			o.Spec = corev1.ServiceSpec{Type: o.Spec.Type}
 			o.Status = corev1.ServiceStatus{}
 		case *corev1.ConfigMap:
 			o.Data, o.BinaryData = nil, nil
@@ -105,6 +108,7 @@ func transformCached() toolscache.TransformFunc {
 		case *corev1.ResourceQuota:
 			// The quota controller's usage figures, rewritten whenever a pod comes or goes.
 			o.Status = corev1.ResourceQuotaStatus{}
+			o.Spec.Hard = shared.internResources(o.Spec.Hard)
 		case *corev1.PersistentVolumeClaim:
 			// A reset finds a sandbox's claims by their labels.
 			o.Spec, o.Status = corev1.PersistentVolumeClaimSpec{}, corev1.PersistentVolumeClaimStatus{}
@@ -128,10 +132,11 @@ func transformCached() toolscache.TransformFunc {
 // sandbox have alike. Sharing is safe because the cache's objects are never
 // changed in place: readers get deep copies.
 type interner struct {
-	mu      sync.Mutex
-	strings map[string]string
-	labels  map[string]map[string]string
-	owners  map[string][]metav1.OwnerReference
+	mu        sync.Mutex
+	strings   map[string]string
+	labels    map[uint64]map[string]string
+	owners    map[string][]metav1.OwnerReference
+	resources map[string]corev1.ResourceList
 }
 
 // maxInterned bounds each of the interner's tables: when one is full it
@@ -151,19 +156,23 @@ func (in *interner) intern(s string) string {
 	return s
 }
 
-// internLabels returns the shared copy of a label map.
+// internLabels returns the shared copy of a label map. The table is keyed
+// by a hash of the map, not by its text: most label maps name their sandbox
+// and are shared only by its own objects, and a text key would cost as much
+// as the map it saves. Maps whose hashes collide are simply not shared.
 func (in *interner) internLabels(m map[string]string) map[string]string {
 	if len(m) == 0 {
 		return m
 	}
-	var key strings.Builder
+	h := fnv.New64a()
 	for _, k := range slices.Sorted(maps.Keys(m)) {
-		key.WriteString(k)
-		key.WriteByte('=')
-		key.WriteString(m[k])
-		key.WriteByte(0)
+		_, _ = h.Write([]byte(k))
+		_, _ = h.Write([]byte{'='})
+		_, _ = h.Write([]byte(m[k]))
+		_, _ = h.Write([]byte{0})
 	}
-	if shared, ok := in.labels[key.String()]; ok {
+	key := h.Sum64()
+	if shared, ok := in.labels[key]; ok && maps.Equal(shared, m) {
 		return shared
 	}
 	out := make(map[string]string, len(m))
@@ -171,10 +180,36 @@ func (in *interner) internLabels(m map[string]string) map[string]string {
 		out[in.intern(k)] = in.intern(v)
 	}
 	if len(in.labels) >= maxInterned || in.labels == nil {
-		in.labels = make(map[string]map[string]string, maxInterned/4)
+		in.labels = make(map[uint64]map[string]string, maxInterned/4)
 	}
-	in.labels[key.String()] = out
+	in.labels[key] = out
 	return out
+}
+
+// internResources returns the shared copy of a resource list: the quotas
+// of a stage's sandboxes are alike, and a list of quantities is large.
+func (in *interner) internResources(rl corev1.ResourceList) corev1.ResourceList {
+	if len(rl) == 0 {
+		return rl
+	}
+	var key strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(rl)) {
+		q := rl[name]
+		key.WriteString(string(name))
+		key.WriteByte('=')
+		key.WriteString(q.String())
+		key.WriteByte(0)
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if shared, ok := in.resources[key.String()]; ok {
+		return shared
+	}
+	if len(in.resources) >= maxInterned || in.resources == nil {
+		in.resources = make(map[string]corev1.ResourceList, 64)
+	}
+	in.resources[key.String()] = rl
+	return rl
 }
 
 // internOwners returns the shared copy of a list of owner references.

@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -24,6 +25,7 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -66,11 +68,25 @@ func TestCacheKeepsWhatIsReadBack(t *testing.T) {
 	g.Expect(credentials.Data).To(HaveKey("postgres-password"), "the credentials are read back")
 
 	svc := &corev1.Service{ObjectMeta: meta("app"), Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.10",
-		Ports: []corev1.ServicePort{{Port: 8080}}}}
+		Type: corev1.ServiceTypeExternalName, Ports: []corev1.ServicePort{{Port: 8080}}}}
 	_, err = transform(svc)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(svc.Spec.Ports).To(BeEmpty())
-	g.Expect(svc.Spec.ClusterIP).To(Equal("10.96.0.10"), "checks dial the cluster IP")
+	g.Expect(svc.Spec.ClusterIP).To(BeEmpty(), "checks go to pods, never to a Service")
+	g.Expect(svc.Spec.Type).To(Equal(corev1.ServiceTypeExternalName), "a retyped Service fails its component's checks")
+
+	// The quotas of a stage's sandboxes share one copy of their figures.
+	quota := func() *corev1.ResourceQuota {
+		return &corev1.ResourceQuota{ObjectMeta: meta("sandbox"), Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{
+			corev1.ResourceLimitsCPU: resource.MustParse("2"), corev1.ResourceRequestsMemory: resource.MustParse("3Gi")}}}
+	}
+	q1, q2 := quota(), quota()
+	for _, q := range []*corev1.ResourceQuota{q1, q2} {
+		_, err := transform(q)
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	g.Expect(reflect.ValueOf(q1.Spec.Hard).UnsafePointer()).To(Equal(reflect.ValueOf(q2.Spec.Hard).UnsafePointer()))
+	g.Expect(q1.Spec.Hard).To(HaveKeyWithValue(corev1.ResourceLimitsCPU, resource.MustParse("2")))
 
 	// Two objects of a sandbox share one copy of their namespace and labels.
 	a, b := &corev1.ConfigMap{ObjectMeta: meta("a")}, &corev1.ConfigMap{ObjectMeta: meta("b")}
