@@ -572,10 +572,10 @@ func TestSandboxIsFencedIn(t *testing.T) {
 		g.Expect(quantities(claim.Max)).To(Equal(quantities(corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(storage)})))
 	}
 
-	// The databases stage's budget: cpu 2500m, memory 5Gi, storage 6Gi, 20 pods.
+	// The databases stage's budget: cpu 3, memory 6Gi, storage 6Gi, 20 pods.
 	g.Eventually(func(g Gomega) {
-		g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("2500m", "5Gi", "6Gi", 20)))
-		expectLimits(g, "2500m", "5Gi", "6Gi")
+		g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("3", "6Gi", "6Gi", 20)))
+		expectLimits(g, "3", "6Gi", "6Gi")
 	}).Should(Succeed())
 	// And a bound on the objects of each kind, whatever the stage.
 	g.Eventually(func(g Gomega) map[corev1.ResourceName]string {
@@ -652,7 +652,7 @@ func TestSandboxIsFencedIn(t *testing.T) {
 			[]byte(`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}`))), "relabelling the namespace")
 
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(deny), deny)).To(Succeed())
-		g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("2500m", "5Gi", "6Gi", 20)))
+		g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("3", "6Gi", "6Gi", 20)))
 		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(namespace), namespace)).To(Succeed())
 		g.Expect(namespace.Labels).To(HaveKeyWithValue("pod-security.kubernetes.io/enforce", "restricted"))
 	})
@@ -660,13 +660,13 @@ func TestSandboxIsFencedIn(t *testing.T) {
 	t.Run("a sandbox's budget lowers its stage's", func(t *testing.T) {
 		g := newG(t)
 		editSandbox(t, g, sb.Name, func(sb *sandboxv1.LearningSandbox) {
-			// Less than the stage's, and still room for its stack (2100m, 3200Mi and 7 pods with a rollout's).
-			sb.Spec.Budget = &sandboxv1.Budget{CPU: new(resource.MustParse("2200m")), Memory: new(resource.MustParse("3584Mi")),
+			// Less than the stage's, and still room for its stack (2600m, 4224Mi and 7 pods with a rollout's).
+			sb.Spec.Budget = &sandboxv1.Budget{CPU: new(resource.MustParse("2700m")), Memory: new(resource.MustParse("4608Mi")),
 				Storage: new(resource.MustParse("3Gi")), Pods: new(int32(10))}
 		})
 		g.Eventually(func(g Gomega) {
-			g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("2200m", "3584Mi", "3Gi", 10)))
-			expectLimits(g, "2200m", "3584Mi", "3Gi")
+			g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("2700m", "4608Mi", "3Gi", 10)))
+			expectLimits(g, "2700m", "4608Mi", "3Gi")
 		}).Should(Succeed())
 	})
 
@@ -689,13 +689,13 @@ func TestSandboxIsFencedIn(t *testing.T) {
 			stalled := condition(cur, sandboxv1.StalledCondition)
 			g.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(stalled.Reason).To(Equal(sandboxv1.ReasonBudgetExceeded))
-			g.Expect(stalled.Message).To(ContainSubstring(`spec.budget.memory 8Gi is more than stage "databases" allows (5Gi): lower it`))
+			g.Expect(stalled.Message).To(ContainSubstring(`spec.budget.memory 8Gi is more than stage "databases" allows (6Gi): lower it`))
 			g.Expect(condition(cur, sandboxv1.ReadyCondition).Status).To(Equal(metav1.ConditionFalse))
 			g.Expect(cur.Status.Phase).To(Equal(sandboxv1.PhaseFailed))
 		}).Should(Succeed())
 		g.Consistently(func(g Gomega) {
 			g.Expect(inNamespace()).To(Equal(settled), "the operator wrote nothing into the namespace")
-			g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("2200m", "3584Mi", "3Gi", 10)))
+			g.Expect(quantities(getQuota(g).Spec.Hard)).To(Equal(quotaHard("2700m", "4608Mi", "3Gi", 10)))
 		}).Should(Succeed())
 
 		// Within the stage's budget, but too small for the stack it runs: the
@@ -708,7 +708,7 @@ func TestSandboxIsFencedIn(t *testing.T) {
 			g.Expect(cur.Status.ObservedGeneration).To(Equal(edited.Generation))
 			stalled := condition(cur, sandboxv1.StalledCondition)
 			g.Expect(stalled.Reason).To(Equal(sandboxv1.ReasonBudgetExceeded))
-			g.Expect(stalled.Message).To(ContainSubstring("the stack needs 2100m cpu"))
+			g.Expect(stalled.Message).To(ContainSubstring("the stack needs 2600m cpu"))
 			g.Expect(stalled.Message).To(ContainSubstring("but budget.cpu is 1: raise budget.cpu, or lower the replicas, resources or storage"))
 		}).Should(Succeed())
 		g.Consistently(func(g Gomega) {

@@ -145,8 +145,10 @@ var typeResources = map[sandboxv1.ComponentType]corev1.ResourceRequirements{
 	sandboxv1.ComponentNginx:     defaultResources("20m", "32Mi", "100m", "128Mi"),
 	sandboxv1.ComponentApp:       defaultResources("50m", "64Mi", "250m", "256Mi"),
 	sandboxv1.ComponentContainer: defaultResources("100m", "128Mi", "500m", "512Mi"),
-	// Compilers and a JVM: most memory of the stack, little CPU at rest.
-	sandboxv1.ComponentWorkspace: defaultResources("100m", "256Mi", "500m", "1Gi"),
+	// Compilers and a JVM: most memory of the stack, little CPU at rest. Go's
+	// compiler alone takes 1.6 GB to build go-redis v9 (go build -p 1,
+	// /usr/bin/time -v), and a build at half a CPU takes minutes.
+	sandboxv1.ComponentWorkspace: defaultResources("100m", "256Mi", "1", "2Gi"),
 }
 
 func defaultResources(cpuRequest, memRequest, cpuLimit, memLimit string) corev1.ResourceRequirements {
