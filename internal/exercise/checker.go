@@ -197,7 +197,7 @@ func httpClient(address string) *http.Client {
 func (r *Runner) scenario(ctx context.Context, target Target, e Endpoint, c *sandboxv1.HTTPCheck) Result {
 	client := httpClient(e.Address)
 	defer client.CloseIdleConnections()
-	var secrets []string
+	secrets := make([]string, 0, len(target.Components))
 	for _, t := range target.Components {
 		secrets = append(secrets, t.Password)
 	}
@@ -229,8 +229,7 @@ func (r *Runner) scenario(ctx context.Context, target Target, e Endpoint, c *san
 		},
 	}
 	if err := scenario.Run(ctx, env, c); err != nil {
-		var step *scenario.StepError
-		if errors.As(err, &step) {
+		if step, ok := errors.AsType[*scenario.StepError](err); ok {
 			return fail("%s", step.Error())
 		}
 		return fail("the scenario did not finish: %s", pgMessage(err))

@@ -433,12 +433,7 @@ func statusHolds(expect *sandboxv1.StepExpect, status int) bool {
 	if len(want) == 0 {
 		return status < 400
 	}
-	for _, w := range want {
-		if w == status {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(want, status)
 }
 
 // judgeStatus says why status is not one that expect wants, quoting the body.

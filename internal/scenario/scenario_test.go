@@ -29,7 +29,6 @@ import (
 
 	. "github.com/onsi/gomega"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/utils/ptr"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 )
@@ -133,7 +132,7 @@ func registerLoginList() *sandboxv1.HTTPCheck {
 				Expect: &sandboxv1.StepExpect{Status: raw([]int{200, 201}), JSONPath: map[string]sandboxv1.ValueAssertion{
 					"$.email": {Equals: raw("{{email}}"), Matches: "^check-{{random}}@"}}}},
 			{Request: &sandboxv1.StepRequest{Method: "POST", Path: "/api/v1/auth/login", JSON: raw(creds)},
-				Expect:  &sandboxv1.StepExpect{Status: raw(200), JSONPath: map[string]sandboxv1.ValueAssertion{"$.token": {Exists: ptr.To(true)}}},
+				Expect:  &sandboxv1.StepExpect{Status: raw(200), JSONPath: map[string]sandboxv1.ValueAssertion{"$.token": {Exists: new(true)}}},
 				Capture: map[string]string{"token": "$.token"}},
 			{Request: &sandboxv1.StepRequest{Path: "/api/v1/todos", Headers: map[string]string{"Authorization": "Bearer {{token}}"}},
 				Expect: &sandboxv1.StepExpect{Status: raw(200), JSONPath: map[string]sandboxv1.ValueAssertion{"$.items": {Type: "array"}}}},
@@ -221,9 +220,9 @@ func TestAFailedStepSaysWhichAndWhy(t *testing.T) {
 			1, "status 404, want below 400"},
 		{"a quote is one line and short", steps(sandboxv1.ScenarioStep{Request: req("GET", "/text"), Expect: &sandboxv1.StepExpect{Status: raw(500)}}),
 			1, `status 200, want 500: "Internal Server Error at handler.js:12"`},
-		{"exists", steps(authed(assert("$.cursor", sandboxv1.ValueAssertion{Exists: ptr.To(true)}))),
+		{"exists", steps(authed(assert("$.cursor", sandboxv1.ValueAssertion{Exists: new(true)}))),
 			1, "step 1 GET /api/v1/todos: $.cursor is missing"},
-		{"absent", steps(authed(assert("$.page", sandboxv1.ValueAssertion{Exists: ptr.To(false)}))),
+		{"absent", steps(authed(assert("$.page", sandboxv1.ValueAssertion{Exists: new(false)}))),
 			1, "$.page is there, want it absent"},
 		{"type", steps(authed(assert("$.page", sandboxv1.ValueAssertion{Type: "string"}))),
 			1, "$.page is an integer, want string"},
@@ -250,7 +249,7 @@ func TestAFailedStepSaysWhichAndWhy(t *testing.T) {
 			1, "status 301, want 200"},
 		{"a reply of 10 MiB", steps(sandboxv1.ScenarioStep{Request: req("GET", "/huge"), Capture: map[string]string{"items": "$.items"}}),
 			1, "status 200, and the reply is more than 64 KiB, which is more than a check reads"},
-		{"a JSONPath the stage got wrong", steps(authed(assert("$[", sandboxv1.ValueAssertion{Exists: ptr.To(true)}))),
+		{"a JSONPath the stage got wrong", steps(authed(assert("$[", sandboxv1.ValueAssertion{Exists: new(true)}))),
 			1, "the stage's $[ is not a JSONPath (RFC 9535)"},
 		{"a status the stage got wrong", steps(sandboxv1.ScenarioStep{Request: req("GET", "/nope"), Expect: &sandboxv1.StepExpect{Status: raw("ok")}}),
 			1, "write status: 200 or status: [200, 201]"},

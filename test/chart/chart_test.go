@@ -310,7 +310,7 @@ func TestDefaults(t *testing.T) {
 	for _, o := range configObjects(t, "stages") {
 		stages = append(stages, o.GetName())
 	}
-	g.Expect(stages).To(HaveLen(8))
+	g.Expect(stages).To(HaveLen(11))
 	g.Expect(m.names(kindRoadmapStage)).To(ConsistOf(stages))
 	g.Expect(m.find(kindClusterRole, learnerRole)).NotTo(BeNil())
 	g.Expect(m.names(kindVAP)).To(ConsistOf(noTokensPolicy, noExternalIPs))

@@ -29,7 +29,8 @@ type RedisCheckApplyConfiguration struct {
 	// may use the scenario's variables, as "links:{{code}}"; each stays one
 	// argument.
 	Command []string `json:"command,omitempty"`
-	// expect is the reply as a string: an integer as its digits, a nil reply as (nil).
+	// expect is the reply as a string: an integer as its digits, a nil reply
+	// as (nil). In a scenario step it may use the scenario's variables.
 	Expect *string `json:"expect,omitempty"`
 }
 
