@@ -83,6 +83,18 @@ type Target struct {
 	Components map[string]Endpoint
 }
 
+// endpoint is the component's server, or why a check of it cannot run.
+func (t Target) endpoint(component string) (Endpoint, error) {
+	e, ok := t.Components[component]
+	switch {
+	case !ok:
+		return Endpoint{}, fmt.Errorf("component %s is not running in this sandbox", component)
+	case e.Problem != "":
+		return Endpoint{}, errors.New(e.Problem)
+	}
+	return e, nil
+}
+
 // Result of one check.
 type Result struct {
 	Passed bool
@@ -145,12 +157,9 @@ func (r *Runner) Check(ctx context.Context, target Target, check sandboxv1.Exerc
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	e, ok := target.Components[component]
-	switch {
-	case !ok:
-		return fail("component %s is not running in this sandbox", component)
-	case e.Problem != "":
-		return fail("%s", e.Problem)
+	e, err := target.endpoint(component)
+	if err != nil {
+		return fail("%s", err)
 	}
 	res := run(ctx, e)
 	if !res.Passed && ctx.Err() != nil {
@@ -201,27 +210,17 @@ func (r *Runner) scenario(ctx context.Context, target Target, e Endpoint, c *san
 	for _, t := range target.Components {
 		secrets = append(secrets, t.Password)
 	}
-	endpoint := func(component string) (Endpoint, error) {
-		t, ok := target.Components[component]
-		switch {
-		case !ok:
-			return Endpoint{}, fmt.Errorf("component %s is not running in this sandbox", component)
-		case t.Problem != "":
-			return Endpoint{}, errors.New(t.Problem)
-		}
-		return t, nil
-	}
 	env := scenario.Env{
 		Client: client, Address: e.Address, Host: e.Host, StepTimeout: r.timeout(), Secrets: secrets,
 		Postgres: func(ctx context.Context, c *sandboxv1.PostgresCheck, params []any) error {
-			t, err := endpoint(c.Component)
+			t, err := target.endpoint(c.Component)
 			if err != nil {
 				return err
 			}
 			return resultError(r.postgres(ctx, t, c.Query, params))
 		},
 		Redis: func(ctx context.Context, c *sandboxv1.RedisCheck, command []string) error {
-			t, err := endpoint(c.Component)
+			t, err := target.endpoint(c.Component)
 			if err != nil {
 				return err
 			}

@@ -170,37 +170,31 @@ func (s *run) step(ctx context.Context, step *sandboxv1.ScenarioStep) string {
 	case step.Request != nil:
 		return s.request(ctx, step)
 	case step.Postgres != nil:
-		params := make([]any, len(step.Postgres.Params))
-		for i, p := range step.Postgres.Params {
-			v, err := s.expand(p, nil)
-			if err != nil {
-				return err.Error()
-			}
-			params[i] = v
+		params, err := s.expandAll(step.Postgres.Params)
+		if err != nil {
+			return err.Error()
 		}
 		if s.env.Postgres == nil {
 			return "this sandbox has no Postgres to check"
 		}
-		return reasonOf(s.env.Postgres(ctx, step.Postgres, params))
-	case step.Redis != nil:
-		args := make([]string, len(step.Redis.Command))
-		for i, a := range step.Redis.Command {
-			v, err := s.expand(a, nil)
-			if err != nil {
-				return err.Error()
-			}
-			args[i] = v
+		bound := make([]any, len(params))
+		for i, p := range params {
+			bound[i] = p
 		}
-		expect, err := s.expand(step.Redis.Expect, nil)
+		return reasonOf(s.env.Postgres(ctx, step.Postgres, bound))
+	case step.Redis != nil:
+		// The command, then what it should return.
+		expanded, err := s.expandAll(append(slices.Clone(step.Redis.Command), step.Redis.Expect))
 		if err != nil {
 			return err.Error()
 		}
 		if s.env.Redis == nil {
 			return "this sandbox has no Redis to check"
 		}
+		last := len(expanded) - 1
 		c := *step.Redis
-		c.Expect = expect
-		return reasonOf(s.env.Redis(ctx, &c, args))
+		c.Expect = expanded[last]
+		return reasonOf(s.env.Redis(ctx, &c, expanded[:last]))
 	}
 	return "the step has no request, postgres or redis"
 }
@@ -372,6 +366,19 @@ func (s *run) expand(t string, escape func(string) string) (string, error) {
 		return text(v)
 	})
 	return out, missing
+}
+
+// expandAll expands each of the templates.
+func (s *run) expandAll(templates []string) ([]string, error) {
+	out := make([]string, len(templates))
+	for i, t := range templates {
+		v, err := s.expand(t, nil)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }
 
 // expandPath expands a path: a variable is path-escaped before the query

@@ -104,9 +104,24 @@ func (r *renderer) postgres(c Component, existingServiceName string) []Object {
 		scratchDir{name: tmpVolume, path: tmpPath, limit: postgresTmpScratch})
 	pod := r.podSpec(postgresUID, postgresUID, ctr).WithVolumes(scratch...)
 
-	sts := appsv1ac.StatefulSet(c.Name, r.namespace).
-		WithLabels(r.dataLabels(c.Name)).
-		WithOwnerReferences(OwnerReference(r.sandbox))
+	sts, spec := r.dataStatefulSet(c, existingServiceName)
+	if volume := dataVolume(c.Component); volume.Ephemeral {
+		pod.WithVolumes(corev1ac.Volume().WithName(dataVolumeName).WithEmptyDir(emptyDir(ptr.Deref(c.Storage, DefaultStorage))))
+	} else {
+		spec.WithVolumeClaimTemplates(r.claimTemplate(dataVolumeName, c.Name, volume))
+	}
+	spec.WithTemplate(r.podTemplate(c.Name, nil, pod))
+	port := servicePortAC("postgres", postgresPort, postgresPort)
+	return []Object{r.service(c.Name, port), r.headlessService(c.Name, port), sts}
+}
+
+// dataStatefulSet is the StatefulSet of one of a component whose data lives
+// on a claim made from its template (Postgres, the workspace): labelled with
+// the reset generation, governed by its headless Service, its claim kept
+// while it is scaled to zero (suspended) and deleted with it. The caller
+// adds the claim template and the pod template to spec.
+func (r *renderer) dataStatefulSet(c Component, existingServiceName string) (
+	*appsv1ac.StatefulSetApplyConfiguration, *appsv1ac.StatefulSetSpecApplyConfiguration) {
 	spec := appsv1ac.StatefulSetSpec().
 		WithReplicas(c.Replicas).
 		WithServiceName(governingService(c.Name, existingServiceName)).
@@ -114,15 +129,11 @@ func (r *renderer) postgres(c Component, existingServiceName string) []Object {
 		WithPersistentVolumeClaimRetentionPolicy(appsv1ac.StatefulSetPersistentVolumeClaimRetentionPolicy().
 			WithWhenDeleted(appsv1.DeletePersistentVolumeClaimRetentionPolicyType).
 			WithWhenScaled(appsv1.RetainPersistentVolumeClaimRetentionPolicyType))
-	if volume := dataVolume(c.Component); volume.Ephemeral {
-		pod.WithVolumes(corev1ac.Volume().WithName(dataVolumeName).WithEmptyDir(emptyDir(ptr.Deref(c.Storage, DefaultStorage))))
-	} else {
-		spec.WithVolumeClaimTemplates(r.claimTemplate(dataVolumeName, c.Name, volume))
-	}
-	spec.WithTemplate(r.podTemplate(c.Name, nil, pod))
-	sts.WithSpec(spec)
-	port := servicePortAC("postgres", postgresPort, postgresPort)
-	return []Object{r.service(c.Name, port), r.headlessService(c.Name, port), sts}
+	sts := appsv1ac.StatefulSet(c.Name, r.namespace).
+		WithLabels(r.dataLabels(c.Name)).
+		WithOwnerReferences(OwnerReference(r.sandbox)).
+		WithSpec(spec)
+	return sts, spec
 }
 
 // redis is a password-protected Redis server. Its data is a cache: it lives in
@@ -149,7 +160,7 @@ func (r *renderer) redis(c Component) []Object {
 // nginx is a reverse proxy in front of the stage's App, or a static welcome
 // page when the stage has none.
 func (r *renderer) nginx(c Component, all []Component) []Object {
-	conf := NginxConfig(c.Name, upstreamOf(all), workspaceUpstream(all))
+	conf := NginxConfig(c.Name, upstreamOf(all, sandboxv1.ComponentApp), upstreamOf(all, sandboxv1.ComponentWorkspace))
 	data := map[string]string{"nginx.conf": conf}
 	cm := corev1ac.ConfigMap(c.Name, r.namespace).
 		WithLabels(r.labels(c.Name)).
@@ -180,11 +191,13 @@ func (r *renderer) nginx(c Component, all []Component) []Object {
 	}
 }
 
-// upstreamOf is host:port of the App that the proxy forwards to, or "" for none.
-func upstreamOf(all []Component) string {
+// upstreamOf is host:port of the first component of the type, which the
+// proxy forwards to (the App at /, the Workspace at WorkspaceRoute), or ""
+// for none.
+func upstreamOf(all []Component, typ sandboxv1.ComponentType) string {
 	for _, c := range all {
-		if c.Type == sandboxv1.ComponentApp {
-			return fmt.Sprintf("%s:%d", c.Name, appPort)
+		if c.Type == typ {
+			return fmt.Sprintf("%s:%d", c.Name, c.Port)
 		}
 	}
 	return ""

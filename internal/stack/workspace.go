@@ -21,10 +21,8 @@ import (
 	"slices"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
@@ -164,31 +162,11 @@ func (r *renderer) workspace(c Component, connection map[string][]byte) []Object
 
 	// The environment is read at start: roll the pod when the connection details change.
 	annotations := map[string]string{configHashAnnotation: hash(connection)}
-	sts := appsv1ac.StatefulSet(c.Name, r.namespace).
-		WithLabels(r.dataLabels(c.Name)).
-		WithOwnerReferences(OwnerReference(r.sandbox)).
-		WithSpec(appsv1ac.StatefulSetSpec().
-			WithReplicas(c.Replicas).
-			WithServiceName(governingService(c.Name, r.serviceNames[c.Name])).
-			WithSelector(labelSelector(c.Name)).
-			WithPersistentVolumeClaimRetentionPolicy(appsv1ac.StatefulSetPersistentVolumeClaimRetentionPolicy().
-				WithWhenDeleted(appsv1.DeletePersistentVolumeClaimRetentionPolicyType).
-				WithWhenScaled(appsv1.RetainPersistentVolumeClaimRetentionPolicyType)).
-			WithVolumeClaimTemplates(r.claimTemplate(homeVolumeName, c.Name, dataVolume(c.Component))).
-			WithTemplate(r.podTemplate(c.Name, annotations, pod)))
+	sts, spec := r.dataStatefulSet(c, r.serviceNames[c.Name])
+	spec.WithVolumeClaimTemplates(r.claimTemplate(homeVolumeName, c.Name, dataVolume(c.Component))).
+		WithTemplate(r.podTemplate(c.Name, annotations, pod))
 	port := servicePortAC("http", c.Port, c.Port)
 	return []Object{r.service(c.Name, port), r.headlessService(c.Name, port), sts}
-}
-
-// workspaceUpstream is host:port of the Workspace that Nginx routes
-// WorkspaceRoute to, or "" for none.
-func workspaceUpstream(all []Component) string {
-	for _, c := range all {
-		if c.Type == sandboxv1.ComponentWorkspace {
-			return fmt.Sprintf("%s:%d", c.Name, c.Port)
-		}
-	}
-	return ""
 }
 
 // egressExcept are the ranges the workspace's egress leaves out: the
