@@ -47,6 +47,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/capacity"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/controller"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/exercise"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/metrics"
@@ -125,6 +126,10 @@ func main() {
 		"The most storage one sandbox may claim (e.g. 20Gi); unset: no maximum.")
 	flag.Var(&maxBudget.pods, "max-sandbox-pods", "The most pods one sandbox may run; unset: no maximum.")
 	var cohortLeadTime time.Duration
+	var nodeAutoscaler bool
+	flag.BoolVar(&nodeAutoscaler, "node-autoscaler", false,
+		"The cluster adds nodes when pods wait for room (Cluster Autoscaler, Karpenter): a cohort that does not fit "+
+			"is then told so in its CapacityShort condition, not warned, and raises no alert.")
 	flag.DurationVar(&cohortLeadTime, "cohort-lead-time", time.Hour,
 		"How long before a cohort's spec.startsAt its sandboxes are created, so that they are ready when the class starts.")
 	var operatorPodLabels string
@@ -234,6 +239,9 @@ func main() {
 		Recorder:  mgr.GetEventRecorder("learning-sandbox-operator"),
 		Settings:  settings,
 		LeadTime:  cohortLeadTime,
+		Capacity: &capacity.Source{Reader: mgr.GetAPIReader(), MaxAge: controller.CapacityInterval,
+			Clock: clock.RealClock{}},
+		NodeAutoscaler: nodeAutoscaler,
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: concurrency}); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "learningcohort")
 		os.Exit(1)

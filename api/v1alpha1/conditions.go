@@ -82,5 +82,20 @@ const (
 	ReasonSandboxesDeleted  = "SandboxesDeleted"
 )
 
+// CapacityShortCondition is True when a cohort's sandboxes may use more than
+// the schedulable nodes can still give; with a node autoscaler it only informs.
+const CapacityShortCondition = "CapacityShort"
+
+// Reasons of the CapacityShort condition and its events.
+const (
+	// ReasonNodesShort: the nodes cannot hold the class, and no autoscaler will add any.
+	ReasonNodesShort = "NodesShort"
+	// ReasonAutoscalerAddsNodes: the nodes cannot hold the class yet; the
+	// cluster's node autoscaler is expected to add what is missing.
+	ReasonAutoscalerAddsNodes = "AutoscalerAddsNodes"
+	// ReasonCapacityFits: the nodes can hold the class.
+	ReasonCapacityFits = "CapacityFits"
+)
+
 // CohortLabel names the LearningCohort a sandbox or roster Secret belongs to.
 const CohortLabel = "sandbox.learning.dev/cohort"

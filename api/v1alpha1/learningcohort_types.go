@@ -16,6 +16,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -253,11 +254,38 @@ type LearningCohortStatus struct {
 	// +optional
 	LastHandledCheckAt string `json:"lastHandledCheckAt,omitempty"`
 
-	// conditions: Ready, Reconciling and Stalled, with kstatus semantics.
+	// capacity is whether the class fits in the cluster, measured before its
+	// sandboxes are created and again while they are provisioned: the
+	// condition CapacityShort says it in words.
+	// +optional
+	Capacity *CohortCapacity `json:"capacity,omitempty"`
+
+	// conditions: Ready, Reconciling and Stalled, with kstatus semantics, and
+	// CapacityShort, True when the class needs more than the nodes can give.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// CohortCapacity compares what a class may use with what the cluster can give it.
+type CohortCapacity struct {
+	// needed is the sum of the quotas of the cohort's sandboxes: cpu and
+	// memory (requests), pods and storage.
+	// +optional
+	Needed corev1.ResourceList `json:"needed,omitempty"`
+
+	// available is what the schedulable nodes can give the class: their
+	// allocatable cpu, memory and pods less the requests of the pods bound to
+	// them, the class's own pods excepted. Storage comes from the storage
+	// class, not the nodes, and is not compared.
+	// +optional
+	Available corev1.ResourceList `json:"available,omitempty"`
+
+	// nodes counts the schedulable nodes: Ready, not cordoned, without a
+	// NoSchedule or NoExecute taint.
+	// +optional
+	Nodes int32 `json:"nodes,omitempty"`
 }
 
 // +kubebuilder:object:root=true

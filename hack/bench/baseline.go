@@ -129,7 +129,10 @@ func relabel(v any) {
 type baseline struct {
 	elapsed, createsDone time.Duration
 	perKind              map[string]time.Duration
-	cpu                  cpuTimes
+	// tReady is when every baseline sandbox had its workloads ready, ready when each did.
+	tReady time.Duration
+	ready  readiness
+	cpu    cpuTimes
 	// api is what the API server wrote meanwhile, for every client.
 	api apiLatencies
 }
@@ -150,12 +153,14 @@ func runBaseline(ctx context.Context, r *run) (baseline, error) {
 		return baseline{}, fmt.Errorf("making the baseline's client: %w", err)
 	}
 	r.expectObjects(rawManagedBy)
+	r.tracker.expect(keyRawReady, r.sc.n)
 	cpu0, api0 := snapshotCPU(r.cluster, r.op), r.apiSnapshot(ctx)
 	logf("Baseline: creating %d objects of %d sandboxes, %d writers, qps %g burst %d",
 		r.sc.n*e.objectsPerSandbox(), r.sc.n, e.cfg.concurrency, e.cfg.qps, e.cfg.burst)
 	profiles := r.startProfiles(ctx, "baseline")
 	defer profiles.Wait()
 	defer r.tracker.logProgress(ctx, rawManagedBy, "baseline objects")()
+	defer r.tracker.logProgress(ctx, keyRawReady, "baseline sandboxes ready")()
 	start := time.Now()
 	if err := createAll(ctx, c, stacks, e.cfg.concurrency); err != nil {
 		return baseline{}, err
@@ -168,6 +173,11 @@ func runBaseline(ctx context.Context, r *run) (baseline, error) {
 	b.elapsed, b.cpu = at.Sub(start), snapshotCPU(r.cluster, r.op).since(cpu0)
 	b.api = r.apiSnapshot(ctx).since(api0)
 	b.perKind = r.kindTimes(rawManagedBy, start)
+	readyAt, err := r.tracker.wait(ctx, keyRawReady, "baseline sandboxes ready", r.sc.timeout(e.cfg.timeout))
+	if err != nil {
+		return baseline{}, err
+	}
+	b.tReady, b.ready = readyAt.Sub(start), readiness{times: r.tracker.readyTimes(start, true)}
 	return b, nil
 }
 

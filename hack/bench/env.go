@@ -42,6 +42,12 @@ const (
 	kindSecret    = "Secret"
 )
 
+// The workloads' kinds, whose readiness makes a sandbox Ready.
+const (
+	kindDeployment  = "Deployment"
+	kindStatefulSet = "StatefulSet"
+)
+
 // cohortCRD is the file that holds the LearningCohort CRD, when the API exists.
 const cohortCRD = "config/crd/bases/sandbox.learning.dev_learningcohorts.yaml"
 

@@ -40,6 +40,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -67,6 +68,7 @@ type config struct {
 	baseline       bool
 	headless       bool
 	out            string
+	plots          string
 	pprofDir       string
 	pprofSeconds   int
 }
@@ -127,6 +129,8 @@ func parseFlags() config {
 		"Experiment: make the baseline's Services headless (clusterIP: None), to measure what allocating "+
 			"ClusterIPs costs.")
 	flag.StringVar(&cfg.out, "out", "", "Also write the report, in markdown, to this file.")
+	flag.StringVar(&cfg.plots, "plots", "",
+		"Write a picture of Ready sandboxes over time, per run, as SVG into this directory (default: -out's).")
 	flag.StringVar(&cfg.pprofDir, "pprof", "",
 		"Diagnose: build the manager with pprof and client rate-limiter metrics (a build overlay, no source change), "+
 			"and write CPU, goroutine and heap profiles of each scenario to this directory.")
@@ -135,6 +139,9 @@ func parseFlags() config {
 	flag.Parse()
 	cfg.sizes, cfg.cohorts = sizes, cohorts
 	cfg.runs = max(cfg.runs, 1)
+	if cfg.plots == "" && cfg.out != "" {
+		cfg.plots = filepath.Dir(cfg.out)
+	}
 	return cfg
 }
 

@@ -22,6 +22,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -75,6 +76,8 @@ func (r *report) markdown() string {
 	for _, cohort := range []bool{false, true} {
 		r.summary(&b, cohort)
 	}
+	r.readinessTable(&b)
+	r.pictures(&b)
 	r.details(&b)
 	r.legend(&b)
 	if len(r.notes) > 0 {
@@ -151,6 +154,105 @@ func (r *report) summary(b *strings.Builder, cohort bool) {
 				return res.raw.elapsed.Seconds(), true
 			}),
 			col("%.1f", func(res result) (float64, bool) { return res.tReady.Seconds(), true }))
+	}
+}
+
+// readinessTable gives, per scenario, when the first sandbox and each
+// percentile of them were Ready, with the operator and with raw creates.
+func (r *report) readinessTable(b *strings.Builder) {
+	if len(r.results) == 0 {
+		return
+	}
+	var scenarios []scenario
+	byScenario := map[scenario][]result{}
+	for _, res := range r.results {
+		if _, seen := byScenario[res.sc]; !seen {
+			scenarios = append(scenarios, res.sc)
+		}
+		byScenario[res.sc] = append(byScenario[res.sc], res)
+	}
+	fmt.Fprintf(b, "\n### Readiness: seconds from the first create until Ready\n\n")
+	fmt.Fprintf(b, "Each figure is the median of the runs, with the lowest and the highest in brackets.\n\n")
+	b.WriteString("| scenario | runs | first |")
+	for _, p := range percentiles {
+		fmt.Fprintf(b, " p%.0f |", p)
+	}
+	b.WriteString(" first, raw |")
+	for _, p := range percentiles {
+		fmt.Fprintf(b, " p%.0f, raw |", p)
+	}
+	b.WriteString(" median/class | class/raw |\n")
+	b.WriteString("| --- |" + strings.Repeat(" ---: |", 3+2*len(percentiles)+2) + "\n")
+	seconds := func(d time.Duration, ok bool) (float64, bool) { return d.Seconds(), ok }
+	for _, sc := range scenarios {
+		rows := byScenario[sc]
+		cells := []string{sc.String(), fmt.Sprint(len(rows))}
+		for _, raw := range []bool{false, true} {
+			of := func(res result) readiness {
+				if raw {
+					if res.raw == nil {
+						return readiness{}
+					}
+					return res.raw.ready
+				}
+				return res.ready
+			}
+			cells = append(cells, spread(rows, "%.1f", func(res result) (float64, bool) { return seconds(of(res).first()) }))
+			for _, p := range percentiles {
+				cells = append(cells, spread(rows, "%.1f", func(res result) (float64, bool) {
+					return seconds(of(res).percentile(p, res.sc.n))
+				}))
+			}
+		}
+		cells = append(cells,
+			spread(rows, "%.2f", func(res result) (float64, bool) { return res.medianShare() }),
+			spread(rows, "%.2f", func(res result) (float64, bool) { return res.classOverRaw() }))
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+}
+
+// medianShare is the time until half the sandboxes were Ready over the time until all were.
+func (res result) medianShare() (float64, bool) {
+	median, ok1 := res.ready.percentile(50, res.sc.n)
+	all, ok2 := res.ready.percentile(100, res.sc.n)
+	if !ok1 || !ok2 || all <= 0 {
+		return 0, false
+	}
+	return median.Seconds() / all.Seconds(), true
+}
+
+// classOverRaw is the time until every sandbox was Ready with the operator
+// over the time until every baseline sandbox's workloads were.
+func (res result) classOverRaw() (float64, bool) {
+	all, ok := res.ready.percentile(100, res.sc.n)
+	if !ok || res.raw == nil {
+		return 0, false
+	}
+	raw, ok := res.raw.ready.percentile(100, res.sc.n)
+	if !ok || raw <= 0 {
+		return 0, false
+	}
+	return all.Seconds() / raw.Seconds(), true
+}
+
+// pictures draws each run's Ready sandboxes over time and links the files.
+func (r *report) pictures(b *strings.Builder) {
+	dir := r.cfg.plots
+	if dir == "" {
+		return
+	}
+	var lines []string
+	for _, res := range r.results {
+		path, err := plotReadiness(res, dir)
+		if err != nil {
+			r.notes = append(r.notes, fmt.Sprintf("%s, run %d: no picture: %v", res.sc, res.run, err))
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("- %s, run %d: [%s](%s)", res.sc, res.run, filepath.Base(path), path))
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(b, "\nReady sandboxes over time, the operator against raw creates:\n\n%s\n",
+			strings.Join(lines, "\n"))
 	}
 }
 
@@ -273,6 +375,10 @@ func (r *report) legend(b *strings.Builder) {
 - T_raw: the same objects of as many other sandboxes, written by the bench with plain parallel
   creates, on a fresh cluster of its own; the operator then gets another fresh cluster.
 - T_ready: until every sandbox has Ready=True.
+- Readiness: from the first create (the cohort's apply) until the first sandbox, then 10%, 50%,
+  90% and 100% of them, had Ready=True for the first time (nearest rank); raw: until all of a
+  baseline sandbox's Deployments and StatefulSets had their replicas ready. median/class: the 50th
+  percentile over the 100th; class/raw: the operator's 100th percentile over the baseline's.
 - writes (POST/PUT/PATCH/DELETE), reads (GET, list and watch included) and reconciles: the
   operator's rest_client_requests_total and controller_runtime_reconcile_total, from the first
   create until the operator is idle after every sandbox is Ready. objects: every object the
@@ -301,10 +407,14 @@ func (res result) summary() string {
 	if ratio, ok := res.cpuRatio(); ok {
 		cpu = fmt.Sprintf("%.2f", ratio)
 	}
-	return fmt.Sprintf("T_objects %s, T_raw %s, ratio %s, T_ready %s, writes %.0f (%.3f per object), reads %.0f, "+
+	first, _ := res.ready.first()
+	median, _ := res.ready.percentile(50, res.sc.n)
+	return fmt.Sprintf("first Ready %s, median %s, T_objects %s, T_raw %s, ratio %s, T_ready %s, "+
+		"writes %.0f (%.3f per object), reads %.0f, "+
 		"reconciles %.0f, API server CPU %.0f s (%s of raw), peak heap %s MiB, peak RSS %s MiB, heap/1000 %s MiB, "+
 		"steady writes %.0f, restart writes %.0f",
-		fmtDur(res.tObjects), res.rawTime(), res.ratio(), fmtDur(res.tReady), res.provision.writes(),
+		fmtDur(first), fmtDur(median), fmtDur(res.tObjects), res.rawTime(), res.ratio(), fmtDur(res.tReady),
+		res.provision.writes(),
 		res.writesPerObject(), res.provision.reads(), res.reconciles, res.apiserverCPU(), cpu,
 		mib(res.mem.peakHeap), mib(res.mem.peakRSS), res.heapPer1000(), res.steady.writes(), res.restart.writes())
 }

@@ -18,9 +18,14 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/cache"
 )
 
 func TestSpread(t *testing.T) {
@@ -88,5 +93,90 @@ func TestWritesPerObjectCountsEveryObjectWritten(t *testing.T) {
 	res.sc.cohort = true
 	if got := res.written(); got != 22001 {
 		t.Errorf("objects written in a cohort = %d, want 22001: the cohort too", got)
+	}
+}
+
+// secondsList is a readiness with a sandbox Ready at each of these seconds.
+func secondsList(seconds ...int) readiness {
+	out := readiness{}
+	for _, s := range seconds {
+		out.times = append(out.times, time.Duration(s)*time.Second)
+	}
+	return out
+}
+
+func TestReadinessPercentiles(t *testing.T) {
+	r := secondsList(3, 5, 8, 10, 12, 20, 30, 31, 40, 90)
+	if first, ok := r.first(); !ok || first != 3*time.Second {
+		t.Errorf("first = %s, want 3s", first)
+	}
+	for p, want := range map[float64]time.Duration{10: 3 * time.Second, 50: 12 * time.Second,
+		90: 40 * time.Second, 100: 90 * time.Second} {
+		if got, ok := r.percentile(p, 10); !ok || got != want {
+			t.Errorf("p%.0f = %s, want %s", p, got, want)
+		}
+	}
+	// Two of the ten sandboxes never became Ready: p90 and p100 were not reached.
+	short := secondsList(3, 5, 8, 10, 12, 20, 30, 31)
+	if got, ok := short.percentile(90, 10); ok {
+		t.Errorf("p90 of 10 with 8 Ready = %s, want none", got)
+	}
+}
+
+func TestReadinessTableAndPicture(t *testing.T) {
+	dir := t.TempDir()
+	r := &report{cfg: config{plots: dir}}
+	for run := 1; run <= 3; run++ {
+		res := result{sc: scenario{cohort: true, n: 4}, run: run, ready: secondsList(5, 10, 20, 40*run),
+			raw: &baseline{ready: secondsList(10, 20, 30, 40)}}
+		r.results = append(r.results, res)
+	}
+	var b strings.Builder
+	r.readinessTable(&b)
+	r.pictures(&b)
+	out := b.String()
+	// Operator: first 5, p50 10, p100 40, 80, 120 (median 80); raw p100 40.
+	for _, want := range []string{"| cohort of 4 | 3 | 5.0 [5.0–5.0] | 5.0 [5.0–5.0] | 10.0 [10.0–10.0] |",
+		"| 80.0 [40.0–120.0] | 10.0 [10.0–10.0] |", "| 0.12 [0.08–0.25] | 2.00 [1.00–3.00] |",
+		"bench-cohort-4-run2-ready.svg"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the readiness table lacks %q:\n%s", want, out)
+		}
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "bench-cohort-4-run1-ready.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "operator", "raw creates", "Ready sandboxes"} {
+		if !strings.Contains(string(svg), want) {
+			t.Errorf("the picture lacks %q", want)
+		}
+	}
+}
+
+// The informer's store keys what the transform keeps by namespace and name.
+func TestWorkloadTransformKeepsAKey(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{"kind": "StatefulSet",
+		"metadata": map[string]any{"name": "postgres", "namespace": "sandbox-raw-00001"},
+		"spec":     map[string]any{"replicas": int64(1)}, "status": map[string]any{"readyReplicas": int64(1)}}}
+	obj, err := toWorkload(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := cache.MetaNamespaceKeyFunc(obj)
+	if err != nil || key != "sandbox-raw-00001/postgres" {
+		t.Fatalf("key = %q, %v", key, err)
+	}
+	tr := &tracker{counts: map[string]int{}, targets: map[string]int{keyRawReady: 1}, reached: map[string]time.Time{},
+		workloads: map[string]map[string]bool{}, rawReadyAt: map[string]time.Time{}, workloadsPerSandbox: 2}
+	tr.setWorkload(obj)
+	if tr.count(keyRawReady) != 0 {
+		t.Fatalf("a sandbox with one of its two workloads ready counts as ready")
+	}
+	u.SetKind("Deployment")
+	obj, _ = toWorkload(u)
+	tr.setWorkload(obj)
+	if tr.count(keyRawReady) != 1 || tr.reachedAt(keyRawReady).IsZero() {
+		t.Fatalf("a sandbox with both workloads ready does not count")
 	}
 }

@@ -82,10 +82,12 @@ type result struct {
 
 	// tSandboxes is when every LearningSandbox existed: for a cohort, when its controller had made them all.
 	tCreate, tSandboxes, tObjects, tReady time.Duration
-	perKind                               map[string]time.Duration
-	raw                                   *baseline
-	cpu                                   cpuTimes
-	api                                   apiLatencies
+	// ready is when each sandbox was first Ready, after the first create.
+	ready   readiness
+	perKind map[string]time.Duration
+	raw     *baseline
+	cpu     cpuTimes
+	api     apiLatencies
 
 	toObjects, provision requests
 	reconciles           float64
@@ -140,8 +142,8 @@ func runScenario(ctx context.Context, e *env, sc scenario, last bool) (result, e
 		if err != nil {
 			return result{}, fmt.Errorf("baseline: %w", err)
 		}
-		logf("Baseline: every object in %s (creates returned after %s)",
-			fmtDur(res.raw.elapsed), fmtDur(res.raw.createsDone))
+		logf("Baseline: every object in %s (creates returned after %s), every sandbox's workloads ready in %s",
+			fmtDur(res.raw.elapsed), fmtDur(res.raw.createsDone), fmtDur(res.raw.tReady))
 	}
 	err := withRun(ctx, e, sc, "operator", last && e.cfg.keep, func(r *run) error {
 		r.res = res
@@ -190,7 +192,7 @@ func newRun(ctx context.Context, e *env, sc scenario, c *cluster) (*run, error) 
 	if err != nil {
 		return nil, fmt.Errorf("making a client: %w", err)
 	}
-	tr, err := startTracker(ctx, c.rest, e.kinds())
+	tr, err := startTracker(ctx, c.rest, e.perSandbox)
 	if err != nil {
 		return nil, err
 	}
@@ -308,6 +310,7 @@ func (r *run) provision(ctx context.Context) error {
 		return err
 	}
 	r.res.tReady = readyAt.Sub(start)
+	r.res.ready = readiness{times: r.tracker.readyTimes(start, false)}
 	r.res.tSandboxes = r.tracker.reachedAt(keySandboxes).Sub(start)
 	logf("Every sandbox is Ready after %s; waiting until the operator is idle", fmtDur(r.res.tReady))
 	after, err := r.waitIdle(ctx)

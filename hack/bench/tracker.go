@@ -19,6 +19,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -76,22 +78,32 @@ type tracker struct {
 	targets map[string]int
 	reached map[string]time.Time
 	ready   map[string]bool
-	cancel  context.CancelFunc
+	// readyAt is when each sandbox was first Ready.
+	readyAt map[string]time.Time
+	// workloads are the baseline's workloads' readiness by namespace, and
+	// rawReadyAt when each namespace had all of them ready.
+	workloads           map[string]map[string]bool
+	rawReadyAt          map[string]time.Time
+	workloadsPerSandbox int
+	cancel              context.CancelFunc
 }
 
-// startTracker starts the informers and waits until they have synced.
-func startTracker(ctx context.Context, cfg *rest.Config, kinds []string) (*tracker, error) {
+// startTracker starts the informers and waits until they have synced;
+// perSandbox counts the objects of one sandbox by kind.
+func startTracker(ctx context.Context, cfg *rest.Config, perSandbox map[string]int) (*tracker, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 50, 100
 	t := &tracker{counts: map[string]int{}, targets: map[string]int{}, reached: map[string]time.Time{},
-		ready: map[string]bool{}}
+		ready: map[string]bool{}, readyAt: map[string]time.Time{}, workloads: map[string]map[string]bool{},
+		rawReadyAt: map[string]time.Time{}}
+	kinds := slices.Sorted(maps.Keys(perSandbox))
 	ctx, t.cancel = context.WithCancel(ctx)
 	synced, err := t.startObjectInformers(ctx, cfg, kinds)
 	if err != nil {
 		t.stop()
 		return nil, err
 	}
-	more, err := t.startSandboxInformer(ctx, cfg)
+	more, err := t.startSandboxInformer(ctx, cfg, perSandbox)
 	if err != nil {
 		t.stop()
 		return nil, err
@@ -199,11 +211,14 @@ func (t *tracker) add(key string, delta int) {
 }
 
 // startSandboxInformer watches the LearningSandboxes and counts the Ready ones.
-func (t *tracker) startSandboxInformer(ctx context.Context, cfg *rest.Config) ([]cache.InformerSynced, error) {
+// It watches the baseline's workloads too (startWorkloadInformer).
+func (t *tracker) startSandboxInformer(ctx context.Context, cfg *rest.Config, perSandbox map[string]int) (
+	[]cache.InformerSynced, error) {
 	client, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("making a dynamic client: %w", err)
 	}
+	synced := t.startWorkloadInformer(ctx, client, perSandbox[kindDeployment]+perSandbox[kindStatefulSet])
 	factory := dynamicinformer.NewDynamicSharedInformerFactory(client, 0)
 	inf := factory.ForResource(sandboxResource).Informer()
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -214,7 +229,7 @@ func (t *tracker) startSandboxInformer(ctx context.Context, cfg *rest.Config) ([
 		return nil, fmt.Errorf("watching sandboxes: %w", err)
 	}
 	factory.Start(ctx.Done())
-	return []cache.InformerSynced{inf.HasSynced}, nil
+	return append(synced, inf.HasSynced), nil
 }
 
 // setSandbox records whether a sandbox exists and is Ready.
@@ -232,6 +247,9 @@ func (t *tracker) setSandbox(obj any, deleted bool) {
 		delete(t.ready, u.GetName())
 	} else {
 		t.ready[u.GetName()] = isReady(u)
+		if _, seen := t.readyAt[u.GetName()]; !seen && t.ready[u.GetName()] {
+			t.readyAt[u.GetName()] = time.Now()
+		}
 	}
 	ready := 0
 	for _, r := range t.ready {

@@ -30,6 +30,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -156,6 +157,20 @@ func TestStatusOfAClassIsATablePerLearner(t *testing.T) {
 	res = admin("status", "fall26-ada", "-o", "jsonpath={.status.exercisesPassed}")
 	g.Expect(res.err).NotTo(HaveOccurred())
 	g.Expect(res.out).To(Equal("2"))
+}
+
+func TestStatusOfAClassSaysWhetherItFits(t *testing.T) {
+	g := NewWithT(t)
+	c := classOf(t, "autumn26")
+	msg := "3 sandboxes may use 7.5 CPU, 15Gi of memory and 60 pods; the 1 schedulable nodes have 4 CPU, " +
+		"8Gi of memory and 110 pods left for them: short of 3.5 CPU and 7Gi of memory"
+	apimeta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: sandboxv1.CapacityShortCondition,
+		Status: metav1.ConditionTrue, Reason: sandboxv1.ReasonNodesShort, Message: msg})
+	g.Expect(k8sClient.Status().Update(context.Background(), c)).To(Succeed())
+
+	res := admin("status", "-c", "autumn26")
+	g.Expect(res.err).NotTo(HaveOccurred())
+	g.Expect(res.out).To(ContainSubstring("\ncapacity: SHORT: " + msg + "\n"))
 }
 
 func TestUnknownNamesListTheCloseOnes(t *testing.T) {

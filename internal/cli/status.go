@@ -284,6 +284,14 @@ func cohortSummary(c *sandboxv1.LearningCohort) string {
 		ready.Status != metav1.ConditionTrue && ready.Message != "" {
 		line += "; " + ready.Message
 	}
+	// Whether the class fits on the nodes, once the operator has measured it.
+	if c := apimeta.FindStatusCondition(st.Conditions, sandboxv1.CapacityShortCondition); c != nil {
+		verdict := "fits"
+		if c.Status == metav1.ConditionTrue {
+			verdict = "SHORT"
+		}
+		line += fmt.Sprintf("\ncapacity: %s: %s", verdict, c.Message)
+	}
 	return line
 }
 

@@ -44,6 +44,7 @@ import (
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
 	sandboxac "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1/applyconfiguration/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/capacity"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/drift"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/metrics"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
@@ -67,8 +68,18 @@ type LearningCohortReconciler struct {
 	LeadTime time.Duration
 	// Clock tells the time for the schedule; tests control it.
 	Clock clock.PassiveClock
+	// Capacity measures what the nodes can still give a class; nil: the
+	// cohort's status says nothing of capacity.
+	Capacity *capacity.Source
+	// NodeAutoscaler says that the cluster adds nodes when pods wait for
+	// room: a class that does not fit is then told, not warned.
+	NodeAutoscaler bool
+	// ProgressInterval is how often, at most, only the counts of a cohort's
+	// status are written; CohortProgressInterval when zero.
+	ProgressInterval time.Duration
 
-	written sandboxWrites
+	written  sandboxWrites
+	progress progressWrites
 }
 
 // Reconcile keeps the class's sandboxes as the cohort says, in order: the
@@ -80,6 +91,9 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 
 	cohort := &sandboxv1.LearningCohort{}
 	if err := r.Get(ctx, req.NamespacedName, cohort); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.progress.forget(req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	original := cohort.DeepCopy()
@@ -91,9 +105,21 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			metrics.ReconcileErrors.WithLabelValues("learningcohort", readyReason(cohort)).Inc()
 		}
 		r.recordCohortEvents(original, cohort)
+		now := time.Now()
+		if wait := r.progress.hold(original, cohort, now); wait > 0 {
+			// Only counts moved, and the status was written a moment ago:
+			// written with the next change, or when the interval is up.
+			cohort.Status = *original.Status.DeepCopy()
+			result.RequeueAfter = earliest(result.RequeueAfter, wait)
+		}
+		if equality.Semantic.DeepEqual(original.Status, cohort.Status) {
+			return
+		}
 		if err := patchStatus(ctx, r.Client, original, cohort); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})
+			return
 		}
+		r.progress.wrote(cohort.Name, now)
 	}()
 
 	if !cohort.DeletionTimestamp.IsZero() {
@@ -105,16 +131,22 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if cohort.Spec.EndsAt != nil && !now.Before(cohort.Spec.EndsAt.Time) {
 		return ctrl.Result{}, r.end(ctx, cohort)
 	}
-	if from := r.createFrom(cohort); now.Before(from) {
-		markCohortScheduled(cohort, from)
-		cohort.Status.ObservedGeneration = cohort.Generation
-		return ctrl.Result{RequeueAfter: from.Sub(now)}, nil
-	}
-
 	owned, err := r.ownedSandboxes(ctx, cohort)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	// Before any sandbox is created, also while the class is scheduled, so
+	// that a class that does not fit says so before its sandboxes wait for room.
+	capacityIn, err := r.reconcileCapacity(ctx, cohort, owned)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if from := r.createFrom(cohort); now.Before(from) {
+		markCohortScheduled(cohort, from)
+		cohort.Status.ObservedGeneration = cohort.Generation
+		return ctrl.Result{RequeueAfter: earliest(from.Sub(now), capacityIn)}, nil
+	}
+
 	if err := r.pruneSandboxes(ctx, cohort, owned); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -137,7 +169,7 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	}
 	cohort.Status.ObservedGeneration = cohort.Generation
 	log.V(1).Info("Reconciled cohort", "ready", cohort.Status.Ready, "updated", cohort.Status.UpdatedSandboxes)
-	return ctrl.Result{RequeueAfter: r.nextDeadline(cohort, now)}, nil
+	return ctrl.Result{RequeueAfter: earliest(r.nextDeadline(cohort, now), capacityIn)}, nil
 }
 
 // stageExercises are the names of the exercises of the cohort's stage, in
@@ -599,6 +631,13 @@ func (r *LearningCohortReconciler) recordCohortEvents(before, after *sandboxv1.L
 			r.Recorder.Eventf(after, nil, corev1.EventTypeWarning, sandboxv1.ReasonSandboxConflict, "Apply",
 				"Sandbox %s exists and belongs to someone else, so it is left alone: delete it, or rename the learner", name)
 		}
+	}
+	if c := capacityChanged(before, after); c != nil {
+		eventType := corev1.EventTypeNormal
+		if c.Reason == sandboxv1.ReasonNodesShort {
+			eventType = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(after, nil, eventType, c.Reason, "MeasureCapacity", "%s", c.Message)
 	}
 	now := readyChanged(before, after)
 	if now == nil {

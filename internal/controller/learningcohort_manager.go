@@ -16,6 +16,7 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,6 +56,7 @@ const (
 
 // SetupWithManager registers the cohort controller, its indexes and its watches.
 func (r *LearningCohortReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
+	r.progress.interval = cmp.Or(r.ProgressInterval, CohortProgressInterval)
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}

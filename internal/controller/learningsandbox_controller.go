@@ -72,12 +72,15 @@ type LearningSandboxReconciler struct {
 	schedule checkSchedule
 	// ledger tells what the cache leaves out of the sandboxes' objects (see cache.go).
 	ledger *drift.Ledger
+	// admission orders the new sandboxes (see admission.go).
+	admission *admissionQueue
 }
 
 // Reconcile brings one sandbox to its desired state, in order: expiry, stage,
 // namespace, credentials, the stack, pruning, and status from the children.
 func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	log := ctrl.LoggerFrom(ctx)
+	r.admission.admitted(req.NamespacedName)
 
 	sb := &sandboxv1.LearningSandbox{}
 	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {

@@ -125,6 +125,7 @@ func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Opti
 	}
 	r.schedule.init(cmp.Or(r.CheckWorkers, DefaultCheckWorkers))
 	r.ledger = drift.NewLedger()
+	r.admission = newAdmissionQueue()
 	// A deleted object is forgotten at once, so that it is made again (see cacheLags).
 	for _, k := range append([]managedKind{{kind: "Namespace", object: &corev1.Namespace{}}}, managedKinds...) {
 		informer, err := mgr.GetCache().GetInformer(context.Background(), k.object)
@@ -144,9 +145,11 @@ func (r *LearningSandboxReconciler) SetupWithManager(mgr ctrl.Manager, opts Opti
 		b = b.Owns(k.object, builder.WithPredicates(cachedChange))
 	}
 	return b.
-		// An annotation change may ask for the exercises to be checked now.
-		For(&sandboxv1.LearningSandbox{}, builder.WithPredicates(
+		// An annotation change may ask for the exercises to be checked now; a
+		// new sandbox is admitted at a priority of its own (admission.go).
+		For(&sandboxv1.LearningSandbox{}, builder.WithPredicates(notAdmission,
 			predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&sandboxv1.LearningSandbox{}, r.admission.handler(), builder.WithPredicates(admissionEvents)).
 		Owns(&corev1.Namespace{}).
 		Watches(&sandboxv1.RoadmapStage{}, handler.EnqueueRequestsFromMapFunc(r.sandboxesOfStage)).
 		// Claims are owned by their StatefulSet, not the sandbox: a reset waits for them by label.

@@ -44,6 +44,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/capacity"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/metrics"
 	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 	"github.com/learning-sandbox/learning-sandbox-operator/test/cluster"
@@ -156,6 +157,10 @@ func run(m *testing.M) int {
 		Settings:  settings,
 		LeadTime:  cohortLeadTime,
 		Clock:     testClock,
+		// Counts written as they move, so that tests need not wait.
+		ProgressInterval: 50 * time.Millisecond,
+		// Measured at every reconcile, so that a node a test adds counts at once.
+		Capacity: &capacity.Source{Reader: mgr.GetAPIReader(), Clock: clock.RealClock{}},
 	}).SetupWithManager(mgr, Options{MaxConcurrentReconciles: 2}); err != nil {
 		fmt.Fprintf(os.Stderr, "setting up the cohort controller: %v\n", err)
 		return 1

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -47,6 +48,8 @@ const (
 	labelStage  = "stage"
 	labelPhase  = "phase"
 	labelCohort = "cohort"
+	// labelResource is a resource of a quota or a node: cpu, memory, storage, pods.
+	labelResource = "resource"
 )
 
 var (
@@ -88,6 +91,17 @@ var (
 		"A LearningCohort's spec.startsAt as a Unix time; absent when it has none.", []string{labelCohort}, nil)
 	cohortPassedDesc = prometheus.NewDesc(namespace+"_cohort_exercises_passed",
 		"Learners of a LearningCohort whose sandbox passed the exercise.", []string{labelCohort, "exercise"}, nil)
+	cohortCapacityShortDesc = prometheus.NewDesc(namespace+"_cohort_capacity_short",
+		"1 when a LearningCohort's sandboxes may use more than the schedulable nodes can give and no node "+
+			"autoscaler is expected to add nodes (its CapacityShort condition with reason NodesShort), else 0.",
+		[]string{labelCohort}, nil)
+	cohortCapacityNeededDesc = prometheus.NewDesc(namespace+"_cohort_capacity_needed",
+		"The sum of a LearningCohort's sandboxes' quotas (cpu in cores, memory and storage in bytes, pods).",
+		[]string{labelCohort, labelResource}, nil)
+	cohortCapacityAvailableDesc = prometheus.NewDesc(namespace+"_cohort_capacity_available",
+		"What the schedulable nodes can give a LearningCohort: allocatable less other pods' requests "+
+			"(cpu in cores, memory in bytes, pods).",
+		[]string{labelCohort, labelResource}, nil)
 )
 
 // phases are every phase, so that a phase with no sandbox reads 0 instead of
@@ -126,7 +140,8 @@ const scrapeTimeout = 10 * time.Second
 // Describe sends the gauges' descriptions.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{sandboxesDesc, longestNotReadyDesc,
-		cohortSandboxesDesc, cohortLearnersDesc, cohortStartsAtDesc, cohortPassedDesc} {
+		cohortSandboxesDesc, cohortLearnersDesc, cohortStartsAtDesc, cohortPassedDesc,
+		cohortCapacityShortDesc, cohortCapacityNeededDesc, cohortCapacityAvailableDesc} {
 		ch <- d
 	}
 }
@@ -211,6 +226,27 @@ func collectCohorts(ch chan<- prometheus.Metric, cohorts []sandboxv1.LearningCoh
 		for _, ex := range co.Status.Exercises {
 			ch <- prometheus.MustNewConstMetric(cohortPassedDesc, prometheus.GaugeValue,
 				float64(ex.Passed), co.Name, ex.Name)
+		}
+		collectCapacity(ch, co)
+	}
+}
+
+// collectCapacity sends a cohort's capacity figures, once it has been measured.
+func collectCapacity(ch chan<- prometheus.Metric, co *sandboxv1.LearningCohort) {
+	if co.Status.Capacity == nil {
+		return
+	}
+	short := 0.0
+	if c := apimeta.FindStatusCondition(co.Status.Conditions, sandboxv1.CapacityShortCondition); c != nil &&
+		c.Status == metav1.ConditionTrue && c.Reason == sandboxv1.ReasonNodesShort {
+		short = 1
+	}
+	ch <- prometheus.MustNewConstMetric(cohortCapacityShortDesc, prometheus.GaugeValue, short, co.Name)
+	for desc, list := range map[*prometheus.Desc]corev1.ResourceList{
+		cohortCapacityNeededDesc: co.Status.Capacity.Needed, cohortCapacityAvailableDesc: co.Status.Capacity.Available,
+	} {
+		for name, q := range list {
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, q.AsApproximateFloat64(), co.Name, string(name))
 		}
 	}
 }

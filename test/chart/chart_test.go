@@ -711,7 +711,7 @@ func TestMonitoring(t *testing.T) {
 			g.Expect(annotations["summary"]).To(ContainSubstring("{{ $labels.stage }}"), "Prometheus' templates stay in the annotations")
 		}
 	}
-	g.Expect(alerts).To(ConsistOf("LearningSandboxNotReady", "LearningCohortShortOfLearners",
+	g.Expect(alerts).To(ConsistOf("LearningSandboxNotReady", "LearningCohortShortOfLearners", "LearningCohortCapacityShort",
 		"LearningSandboxReconcileErrors", "LearningSandboxOperatorDown"))
 
 	g.Expect(template(t, "--set", "serviceMonitor.enabled=yes")).Error().To(MatchError(ContainSubstring("/serviceMonitor/enabled")))

@@ -23,9 +23,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -91,4 +93,51 @@ func classNamespaces(g Gomega) []string {
 		}
 	}
 	return names
+}
+
+// A class scheduled for tomorrow that the local cluster's nodes cannot hold
+// says so in its status at once, with the figures and a warning event,
+// before any of its sandboxes exists to wait for room.
+func TestClassThatDoesNotFitSaysSoBeforeItStarts(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	const size = 500
+	tomorrow := metav1.NewTime(time.Now().Add(24 * time.Hour))
+	cohort := &sandboxv1.LearningCohort{
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-too-big"},
+		Spec:       sandboxv1.LearningCohortSpec{Stage: "apis", StartsAt: &tomorrow},
+	}
+	for i := range size {
+		cohort.Spec.Learners = append(cohort.Spec.Learners, sandboxv1.CohortLearner{Name: fmt.Sprintf("l%03d", i)})
+	}
+	g.Expect(k8sClient.Create(ctx, cohort)).To(Succeed())
+	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), cohort) })
+
+	var message string
+	g.Eventually(func(g Gomega) {
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(cohort), cohort)).To(Succeed())
+		c := apimeta.FindStatusCondition(cohort.Status.Conditions, sandboxv1.CapacityShortCondition)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue))
+		g.Expect(c.Reason).To(Equal(sandboxv1.ReasonNodesShort))
+		message = c.Message
+	}, readyTimeout, poll).Should(Succeed())
+	g.Expect(message).To(MatchRegexp(`^500 sandboxes may use \d+ CPU, \d+Gi of memory and \d+ pods; the \d+ schedulable ` +
+		`nodes? ha(s|ve) .* left for them: short of .*; sandboxes will wait for room`))
+	g.Expect(apimeta.FindStatusCondition(cohort.Status.Conditions, sandboxv1.ReadyCondition).Reason).
+		To(Equal(sandboxv1.ReasonScheduled))
+	var sandboxes sandboxv1.LearningSandboxList
+	g.Expect(k8sClient.List(ctx, &sandboxes, client.MatchingLabels{sandboxv1.CohortLabel: cohort.Name})).To(Succeed())
+	g.Expect(sandboxes.Items).To(BeEmpty(), "the class has not started: no sandbox exists yet")
+	g.Eventually(func(g Gomega) []string {
+		var list eventsv1.EventList
+		g.Expect(k8sClient.List(ctx, &list)).To(Succeed())
+		var reasons []string
+		for _, e := range list.Items {
+			if e.Regarding.Kind == "LearningCohort" && e.Regarding.Name == cohort.Name {
+				reasons = append(reasons, e.Type+"/"+e.Reason)
+			}
+		}
+		return reasons
+	}, readyTimeout, poll).Should(ContainElement(corev1.EventTypeWarning + "/" + sandboxv1.ReasonNodesShort))
 }

@@ -35,6 +35,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apiv1alpha1.AccessApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Budget"):
 		return &apiv1alpha1.BudgetApplyConfiguration{}
+	case v1alpha1.SchemeGroupVersion.WithKind("CohortCapacity"):
+		return &apiv1alpha1.CohortCapacityApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("CohortExerciseStatus"):
 		return &apiv1alpha1.CohortExerciseStatusApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("CohortLearner"):

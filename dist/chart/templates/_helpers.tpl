@@ -168,6 +168,7 @@ is set, then extraArgs (a flag given twice: the last one wins).
   (list "learner-api-server" $o.learnerAPIServer "")
   (list "learner-token-lifetime" $o.learnerTokenLifetime "")
   (list "cohort-lead-time" $o.cohortLeadTime "")
+  (list "node-autoscaler" $o.nodeAutoscaler "bool")
   (list "ingress-namespace" $o.ingressNamespace "")
   (list "operator-namespace" $o.operatorNamespace "")
   (list "operator-pod-labels" (include "chart.operatorPodLabels" .) "")

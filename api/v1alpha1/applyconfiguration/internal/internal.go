@@ -59,6 +59,18 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: storage
       type:
         namedType: io.k8s.apimachinery.pkg.api.resource.Quantity
+- name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.CohortCapacity
+  map:
+    fields:
+    - name: available
+      type:
+        namedType: io.k8s.api.core.v1.ResourceList
+    - name: needed
+      type:
+        namedType: io.k8s.api.core.v1.ResourceList
+    - name: nodes
+      type:
+        scalar: numeric
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.CohortExerciseStatus
   map:
     fields:
@@ -403,6 +415,9 @@ var schemaYAML = typed.YAMLObject(`types:
 - name: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.LearningCohortStatus
   map:
     fields:
+    - name: capacity
+      type:
+        namedType: com.github.learning-sandbox.learning-sandbox-operator.api.v1alpha1.CohortCapacity
     - name: conditions
       type:
         list:

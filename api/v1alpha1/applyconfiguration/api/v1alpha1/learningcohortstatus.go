@@ -57,7 +57,12 @@ type LearningCohortStatusApplyConfiguration struct {
 	// lastHandledCheckAt is the value of the check-requested-at annotation
 	// that was last passed on to the sandboxes.
 	LastHandledCheckAt *string `json:"lastHandledCheckAt,omitempty"`
-	// conditions: Ready, Reconciling and Stalled, with kstatus semantics.
+	// capacity is whether the class fits in the cluster, measured before its
+	// sandboxes are created and again while they are provisioned: the
+	// condition CapacityShort says it in words.
+	Capacity *CohortCapacityApplyConfiguration `json:"capacity,omitempty"`
+	// conditions: Ready, Reconciling and Stalled, with kstatus semantics, and
+	// CapacityShort, True when the class needs more than the nodes can give.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 }
 
@@ -172,6 +177,14 @@ func (b *LearningCohortStatusApplyConfiguration) WithExercises(values ...*Cohort
 // If called multiple times, the LastHandledCheckAt field is set to the value of the last call.
 func (b *LearningCohortStatusApplyConfiguration) WithLastHandledCheckAt(value string) *LearningCohortStatusApplyConfiguration {
 	b.LastHandledCheckAt = &value
+	return b
+}
+
+// WithCapacity sets the Capacity field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Capacity field is set to the value of the last call.
+func (b *LearningCohortStatusApplyConfiguration) WithCapacity(value *CohortCapacityApplyConfiguration) *LearningCohortStatusApplyConfiguration {
+	b.Capacity = value
 	return b
 }
 

@@ -1,0 +1,57 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+)
+
+// A class coming up one sandbox at a time writes its counts at most once an
+// interval, and a change of a condition at once.
+func TestCohortCountsAreWrittenAtMostOnceAnInterval(t *testing.T) {
+	g := NewWithT(t)
+	p := &progressWrites{interval: 10 * time.Second}
+	at := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
+	status := func(ready int32, readyCondition metav1.ConditionStatus) *sandboxv1.LearningCohort {
+		c := &sandboxv1.LearningCohort{ObjectMeta: metav1.ObjectMeta{Name: "fall26"}}
+		c.Status.Learners, c.Status.ReadySandboxes = 300, ready
+		apimeta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: sandboxv1.ReadyCondition,
+			Status: readyCondition, Reason: sandboxv1.ReasonSandboxesNotReady, Message: "some not ready",
+			LastTransitionTime: metav1.NewTime(at)})
+		return c
+	}
+	g.Expect(p.hold(status(0, metav1.ConditionFalse), status(1, metav1.ConditionFalse), at)).To(BeZero(),
+		"the first write of a cohort since the operator started is not held")
+	p.wrote("fall26", at)
+	g.Expect(p.hold(status(1, metav1.ConditionFalse), status(2, metav1.ConditionFalse), at.Add(3*time.Second))).
+		To(Equal(7*time.Second), "one more Ready 3 s after a write waits 7 s")
+	g.Expect(p.hold(status(299, metav1.ConditionFalse), status(300, metav1.ConditionTrue), at.Add(time.Second))).
+		To(BeZero(), "a condition that changes is written at once")
+	g.Expect(p.hold(status(2, metav1.ConditionFalse), status(2, metav1.ConditionFalse), at.Add(time.Second))).
+		To(BeZero(), "nothing changed: nothing to hold")
+	g.Expect(p.hold(status(1, metav1.ConditionFalse), status(2, metav1.ConditionFalse), at.Add(10*time.Second))).
+		To(BeZero(), "the interval is up")
+	p.forget("fall26")
+	g.Expect(p.last).NotTo(HaveKey("fall26"))
+}
