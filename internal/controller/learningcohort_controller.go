@@ -78,8 +78,11 @@ type LearningCohortReconciler struct {
 	// status are written; CohortProgressInterval when zero.
 	ProgressInterval time.Duration
 
-	written  sandboxWrites
-	progress progressWrites
+	written sandboxWrites
+	// progress is when each cohort's status was last written, and
+	// progressInterval how often its counts alone may be (ProgressInterval).
+	progress         writeTimes
+	progressInterval time.Duration
 }
 
 // Reconcile keeps the class's sandboxes as the cohort says, in order: the
@@ -106,7 +109,7 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		}
 		r.recordCohortEvents(original, cohort)
 		now := time.Now()
-		if wait := r.progress.hold(original, cohort, now); wait > 0 {
+		if wait := cohortProgressWait(original, cohort, &r.progress, r.progressInterval, now); wait > 0 {
 			// Only counts moved, and the status was written a moment ago:
 			// written with the next change, or when the interval is up.
 			cohort.Status = *original.Status.DeepCopy()

@@ -56,7 +56,7 @@ const (
 
 // SetupWithManager registers the cohort controller, its indexes and its watches.
 func (r *LearningCohortReconciler) SetupWithManager(mgr ctrl.Manager, opts Options) error {
-	r.progress.interval = cmp.Or(r.ProgressInterval, CohortProgressInterval)
+	r.progressInterval = cmp.Or(r.ProgressInterval, CohortProgressInterval)
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}

@@ -35,47 +35,53 @@ import (
 // written at once.
 const CohortProgressInterval = 10 * time.Second
 
-// progressWrites remembers when each cohort's status was last written, by
-// the cohort's name, with the real time: it bounds a rate of writes.
-type progressWrites struct {
-	// interval is CohortProgressInterval, or shorter in tests.
-	interval time.Duration
-	mu       sync.Mutex
-	last     map[string]time.Time
+// writeTimes remembers when this operator last wrote each object's status,
+// by name, by the real clock: they bound a rate of writes, whatever clock
+// the object's schedule follows.
+type writeTimes struct {
+	mu   sync.Mutex
+	last map[string]time.Time
 }
 
-// hold returns how long the status of a cohort must wait before it is
-// written, when the change from before to after is progress only and the
-// last write was less than the interval ago; else 0.
-func (p *progressWrites) hold(before, after *sandboxv1.LearningCohort, now time.Time) time.Duration {
+// at is when the status was last written, if this operator wrote it.
+func (w *writeTimes) at(name string) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t, ok := w.last[name]
+	return t, ok
+}
+
+// wrote records a write of the status.
+func (w *writeTimes) wrote(name string, now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		w.last = map[string]time.Time{}
+	}
+	w.last[name] = now
+}
+
+// forget drops an object that needs no more holding back, or is gone.
+func (w *writeTimes) forget(name string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.last, name)
+}
+
+// cohortProgressWait returns how long the status of a cohort must wait
+// before it is written, when the change from before to after is progress
+// only and the last write was less than interval ago; else 0.
+func cohortProgressWait(before, after *sandboxv1.LearningCohort, written *writeTimes, interval time.Duration,
+	now time.Time) time.Duration {
 	if equality.Semantic.DeepEqual(before.Status, after.Status) ||
 		!equality.Semantic.DeepEqual(statusSkeleton(before.Status), statusSkeleton(after.Status)) {
 		return 0
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	last, ok := p.last[after.Name]
+	last, ok := written.at(after.Name)
 	if !ok {
 		return 0
 	}
-	return max(p.interval-now.Sub(last), 0)
-}
-
-// wrote records a write of the cohort's status.
-func (p *progressWrites) wrote(name string, now time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.last == nil {
-		p.last = map[string]time.Time{}
-	}
-	p.last[name] = now
-}
-
-// forget drops a deleted cohort.
-func (p *progressWrites) forget(name string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.last, name)
+	return max(interval-now.Sub(last), 0)
 }
 
 // statusSkeleton is what of a cohort's status is written at once: all but

@@ -31,9 +31,16 @@ import (
 // interval, and a change of a condition at once.
 func TestCohortCountsAreWrittenAtMostOnceAnInterval(t *testing.T) {
 	g := NewWithT(t)
-	p := &progressWrites{interval: 10 * time.Second}
+	p := &writeTimes{}
+	wait := func(before, after *sandboxv1.LearningCohort, now time.Time) time.Duration {
+		return cohortProgressWait(before, after, p, 10*time.Second, now)
+	}
 	at := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
-	status := func(ready int32, readyCondition metav1.ConditionStatus) *sandboxv1.LearningCohort {
+	status := func(ready int32, allReady bool) *sandboxv1.LearningCohort {
+		readyCondition := metav1.ConditionFalse
+		if allReady {
+			readyCondition = metav1.ConditionTrue
+		}
 		c := &sandboxv1.LearningCohort{ObjectMeta: metav1.ObjectMeta{Name: "fall26"}}
 		c.Status.Learners, c.Status.ReadySandboxes = 300, ready
 		apimeta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: sandboxv1.ReadyCondition,
@@ -41,16 +48,16 @@ func TestCohortCountsAreWrittenAtMostOnceAnInterval(t *testing.T) {
 			LastTransitionTime: metav1.NewTime(at)})
 		return c
 	}
-	g.Expect(p.hold(status(0, metav1.ConditionFalse), status(1, metav1.ConditionFalse), at)).To(BeZero(),
+	g.Expect(wait(status(0, false), status(1, false), at)).To(BeZero(),
 		"the first write of a cohort since the operator started is not held")
 	p.wrote("fall26", at)
-	g.Expect(p.hold(status(1, metav1.ConditionFalse), status(2, metav1.ConditionFalse), at.Add(3*time.Second))).
+	g.Expect(wait(status(1, false), status(2, false), at.Add(3*time.Second))).
 		To(Equal(7*time.Second), "one more Ready 3 s after a write waits 7 s")
-	g.Expect(p.hold(status(299, metav1.ConditionFalse), status(300, metav1.ConditionTrue), at.Add(time.Second))).
+	g.Expect(wait(status(299, false), status(300, true), at.Add(time.Second))).
 		To(BeZero(), "a condition that changes is written at once")
-	g.Expect(p.hold(status(2, metav1.ConditionFalse), status(2, metav1.ConditionFalse), at.Add(time.Second))).
+	g.Expect(wait(status(2, false), status(2, false), at.Add(time.Second))).
 		To(BeZero(), "nothing changed: nothing to hold")
-	g.Expect(p.hold(status(1, metav1.ConditionFalse), status(2, metav1.ConditionFalse), at.Add(10*time.Second))).
+	g.Expect(wait(status(1, false), status(2, false), at.Add(10*time.Second))).
 		To(BeZero(), "the interval is up")
 	p.forget("fall26")
 	g.Expect(p.last).NotTo(HaveKey("fall26"))
