@@ -95,6 +95,8 @@ const (
 	ReasonAutoscalerAddsNodes = "AutoscalerAddsNodes"
 	// ReasonCapacityFits: the nodes can hold the class.
 	ReasonCapacityFits = "CapacityFits"
+	// ReasonCapacityUnknown: the nodes or pods could not be read.
+	ReasonCapacityUnknown = "CapacityUnknown"
 )
 
 // CohortLabel names the LearningCohort a sandbox or roster Secret belongs to.

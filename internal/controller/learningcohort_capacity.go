@@ -18,7 +18,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,6 +25,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
@@ -55,14 +55,17 @@ func (r *LearningCohortReconciler) reconcileCapacity(ctx context.Context, c *san
 		// The sandboxes say that their stage is missing; nothing to measure.
 		return 0, client.IgnoreNotFound(err)
 	}
-	needed, err := r.classNeeds(c, stage)
-	if err != nil {
-		// A budget over the stage's is the sandboxes' error to report.
-		return 0, nil
-	}
+	needed := r.classNeeds(c, stage)
 	snap, err := r.Capacity.Get(ctx)
 	if err != nil {
-		return 0, err
+		// Not knowing whether the class fits never holds it back: the
+		// condition says why it is unknown (the operator's RBAC, say), and
+		// the class is measured again in a minute.
+		ctrl.LoggerFrom(ctx).Error(err, "Failed to measure the cluster's capacity")
+		apimeta.SetStatusCondition(&c.Status.Conditions, metav1.Condition{Type: sandboxv1.CapacityShortCondition,
+			Status: metav1.ConditionUnknown, Reason: sandboxv1.ReasonCapacityUnknown, ObservedGeneration: c.Generation,
+			Message: "cannot measure what the nodes can give: " + err.Error()})
+		return CapacityInterval, nil
 	}
 	namespaces := make([]string, 0, len(c.Spec.Learners))
 	for _, l := range c.Spec.Learners {
@@ -86,17 +89,16 @@ func allReady(c *sandboxv1.LearningCohort, owned map[string]*sandboxv1.LearningS
 }
 
 // classNeeds sums the quotas of the learners' sandboxes as the cohort makes
-// them: requests of cpu and memory, pods and storage.
-func (r *LearningCohortReconciler) classNeeds(c *sandboxv1.LearningCohort, stage *sandboxv1.RoadmapStage) (
-	corev1.ResourceList, error) {
+// them: requests of cpu and memory, pods and storage. A sandbox whose budget
+// is refused stalls and runs nothing (its own status says why): it needs
+// nothing.
+func (r *LearningCohortReconciler) classNeeds(c *sandboxv1.LearningCohort, stage *sandboxv1.RoadmapStage) corev1.ResourceList {
 	var cpu, memory, storage resource.Quantity
 	var pods int64
-	var errs []error
 	for _, l := range c.Spec.Learners {
 		sb := &sandboxv1.LearningSandbox{Spec: desiredSandboxSpec(c, l)}
 		b, err := stack.ResolveBudget(sb, stage, r.Settings)
 		if err != nil {
-			errs = append(errs, err)
 			continue
 		}
 		cpu.Add(*b.CPU)
@@ -107,7 +109,7 @@ func (r *LearningCohortReconciler) classNeeds(c *sandboxv1.LearningCohort, stage
 	return corev1.ResourceList{
 		corev1.ResourceCPU: cpu, corev1.ResourceMemory: memory, corev1.ResourceStorage: storage,
 		corev1.ResourcePods: *resource.NewQuantity(pods, resource.DecimalSI),
-	}, errors.Join(errs...)
+	}
 }
 
 // setCapacity records the figures and the CapacityShort condition. While the

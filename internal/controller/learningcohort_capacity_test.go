@@ -17,16 +17,26 @@ limitations under the License.
 package controller
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	sandboxv1 "github.com/learning-sandbox/learning-sandbox-operator/api/v1alpha1"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/capacity"
+	"github.com/learning-sandbox/learning-sandbox-operator/internal/stack"
 )
 
 // createNode makes a Ready node with this allocatable cpu and memory, and 110 pods;
@@ -146,4 +156,29 @@ func TestWithANodeAutoscalerAShortClassIsToldNotWarned(t *testing.T) {
 	setCapacity(c, &sandboxv1.CohortCapacity{Needed: figures.Needed,
 		Available: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}, Nodes: 1}, true)
 	g.Expect(c.Status).To(Equal(*before))
+}
+
+// An operator that may not read the nodes still provisions the class; the
+// condition says why the capacity is unknown.
+func TestCapacityThatCannotBeMeasuredHoldsNothingBack(t *testing.T) {
+	g := NewWithT(t)
+	stage := &sandboxv1.RoadmapStage{ObjectMeta: metav1.ObjectMeta{Name: "fenced"},
+		Spec: sandboxv1.RoadmapStageSpec{Components: []sandboxv1.Component{{Name: "web", Type: sandboxv1.ComponentNginx}}}}
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New("no RBAC"))
+	reader := fake.NewClientBuilder().WithInterceptorFuncs(interceptor.Funcs{
+		List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
+			return forbidden
+		},
+	}).Build()
+	r := &LearningCohortReconciler{Client: fake.NewClientBuilder().WithScheme(k8sClient.Scheme()).WithObjects(stage).Build(),
+		Settings: stack.DefaultSettings(), Capacity: &capacity.Source{Reader: reader, Clock: clock.RealClock{}}}
+	c := &sandboxv1.LearningCohort{Spec: sandboxv1.LearningCohortSpec{Stage: "fenced",
+		Learners: []sandboxv1.CohortLearner{{Name: "ada"}}}}
+	again, err := r.reconcileCapacity(t.Context(), c, nil)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(again).To(Equal(CapacityInterval))
+	cond := apimeta.FindStatusCondition(c.Status.Conditions, sandboxv1.CapacityShortCondition)
+	g.Expect(cond.Status).To(Equal(metav1.ConditionUnknown))
+	g.Expect(cond.Reason).To(Equal(sandboxv1.ReasonCapacityUnknown))
+	g.Expect(cond.Message).To(Equal("cannot measure what the nodes can give: listing the nodes: nodes is forbidden: no RBAC"))
 }

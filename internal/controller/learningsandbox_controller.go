@@ -74,9 +74,6 @@ type LearningSandboxReconciler struct {
 	ledger *drift.Ledger
 	// admission orders the new sandboxes (see admission.go).
 	admission *admissionQueue
-	// statusWrites is when the status of each sandbox that is not Ready was
-	// last written (see progressWait).
-	statusWrites writeTimes
 }
 
 // Reconcile brings one sandbox to its desired state, in order: expiry, stage,
@@ -89,7 +86,6 @@ func (r *LearningSandboxReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if err := r.Get(ctx, req.NamespacedName, sb); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.ledger.ForgetNamespace(r.Settings.NamespaceName(req.Name))
-			r.statusWrites.forget(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -208,9 +204,7 @@ func (r *LearningSandboxReconciler) writeStatus(ctx context.Context, original, s
 		metrics.ReconcileErrors.WithLabelValues("learningsandbox", readyReason(sb)).Inc()
 	}
 	// By the real clock, as the conditions' transition times are.
-	now := time.Now()
-	lastWrite, _ := r.statusWrites.at(sb.Name)
-	if wait := progressWait(original, sb, lastWrite, now); wait > 0 {
+	if wait := progressWait(original, sb, time.Now()); wait > 0 {
 		// Only progress within the phase changed, soon after it began:
 		// written with the next change of phase, or once wait is up.
 		result.RequeueAfter = earliest(result.RequeueAfter, wait)
@@ -234,12 +228,6 @@ func (r *LearningSandboxReconciler) writeStatus(ctx context.Context, original, s
 	}
 	if err == nil && sb.ResourceVersion != original.ResourceVersion {
 		r.recordStatusWrite(sb)
-		// Only a sandbox that is not Ready has progress to hold back.
-		if apimeta.IsStatusConditionTrue(sb.Status.Conditions, sandboxv1.ReadyCondition) {
-			r.statusWrites.forget(sb.Name)
-		} else {
-			r.statusWrites.wrote(sb.Name, now)
-		}
 	}
 	return result, retErr
 }

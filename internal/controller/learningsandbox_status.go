@@ -109,25 +109,19 @@ func setPhase(sb *sandboxv1.LearningSandbox) {
 // progressInterval is how long after a sandbox starts provisioning (or stops
 // being Ready) its status is written only when its phase changes: a sandbox
 // Ready within it costs two status writes, Provisioning and Ready. After it,
-// the progress of its components is written at most once an interval, so
-// that a sandbox slow to come up (a class that waits for room, a cluster
-// under load) shows how far it got without a write per component.
+// the progress of each component is written as it changes.
 const progressInterval = 30 * time.Second
 
 // progressWait says how long to hold back a status that differs from the one
 // written before only in the progress of its components (which are ready,
 // what each waits for, and the messages that list them), or zero to write it
-// now. lastWrite is when this operator last wrote the status, if it did.
-func progressWait(before, after *sandboxv1.LearningSandbox, lastWrite time.Time, now time.Time) time.Duration {
+// now.
+func progressWait(before, after *sandboxv1.LearningSandbox, now time.Time) time.Duration {
 	ready := apimeta.FindStatusCondition(after.Status.Conditions, sandboxv1.ReadyCondition)
 	if ready == nil || ready.Status == metav1.ConditionTrue || !progressOnly(before, after) {
 		return 0
 	}
-	until := ready.LastTransitionTime.Add(progressInterval)
-	if next := lastWrite.Add(progressInterval); next.After(until) {
-		until = next
-	}
-	return max(until.Sub(now), 0)
+	return max(ready.LastTransitionTime.Add(progressInterval).Sub(now), 0)
 }
 
 // progressOnly reports whether two statuses differ at most in the progress
