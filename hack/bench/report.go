@@ -99,20 +99,27 @@ func (r *report) perSandbox() string {
 	return strings.Join(parts, ", ")
 }
 
+// byScenario groups the runs of the scenarios that keep selects, the
+// scenarios in the order they ran.
+func (r *report) byScenario(keep func(scenario) bool) ([]scenario, map[scenario][]result) {
+	var scenarios []scenario
+	runs := map[scenario][]result{}
+	for _, res := range r.results {
+		if !keep(res.sc) {
+			continue
+		}
+		if _, seen := runs[res.sc]; !seen {
+			scenarios = append(scenarios, res.sc)
+		}
+		runs[res.sc] = append(runs[res.sc], res)
+	}
+	return scenarios, runs
+}
+
 // summary is the table of the sandbox scenarios, or of the cohort ones: a
 // row per scenario, each figure the median of its runs with their range.
 func (r *report) summary(b *strings.Builder, cohort bool) {
-	var scenarios []scenario
-	byScenario := map[scenario][]result{}
-	for _, res := range r.results {
-		if res.sc.cohort != cohort {
-			continue
-		}
-		if _, seen := byScenario[res.sc]; !seen {
-			scenarios = append(scenarios, res.sc)
-		}
-		byScenario[res.sc] = append(byScenario[res.sc], res)
-	}
+	scenarios, byScenario := r.byScenario(func(sc scenario) bool { return sc.cohort == cohort })
 	if len(scenarios) == 0 {
 		return
 	}
@@ -160,16 +167,9 @@ func (r *report) summary(b *strings.Builder, cohort bool) {
 // readinessTable gives, per scenario, when the first sandbox and each
 // percentile of them were Ready, with the operator and with raw creates.
 func (r *report) readinessTable(b *strings.Builder) {
-	if len(r.results) == 0 {
+	scenarios, byScenario := r.byScenario(func(scenario) bool { return true })
+	if len(scenarios) == 0 {
 		return
-	}
-	var scenarios []scenario
-	byScenario := map[scenario][]result{}
-	for _, res := range r.results {
-		if _, seen := byScenario[res.sc]; !seen {
-			scenarios = append(scenarios, res.sc)
-		}
-		byScenario[res.sc] = append(byScenario[res.sc], res)
 	}
 	fmt.Fprintf(b, "\n### Readiness: seconds from the first create until Ready\n\n")
 	fmt.Fprintf(b, "Each figure is the median of the runs, with the lowest and the highest in brackets.\n\n")

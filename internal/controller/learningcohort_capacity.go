@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,7 +56,6 @@ func (r *LearningCohortReconciler) reconcileCapacity(ctx context.Context, c *san
 		// The sandboxes say that their stage is missing; nothing to measure.
 		return 0, client.IgnoreNotFound(err)
 	}
-	needed := r.classNeeds(c, stage)
 	snap, err := r.Capacity.Get(ctx)
 	if err != nil {
 		// Not knowing whether the class fits never holds it back: the
@@ -67,6 +67,15 @@ func (r *LearningCohortReconciler) reconcileCapacity(ctx context.Context, c *san
 			Message: "cannot measure what the nodes can give: " + err.Error()})
 		return CapacityInterval, nil
 	}
+	// A cohort reconciles at every change of one of its sandboxes; what it
+	// needs and what the nodes give change only with the roster, the stage
+	// or a new measurement, so the same three are compared only once.
+	mark := capacityMark{cohort: c.Generation, stage: stage.Generation, measured: snap.TakenAt}
+	if r.capacityMarks.same(c.Name, mark) &&
+		apimeta.FindStatusCondition(c.Status.Conditions, sandboxv1.CapacityShortCondition) != nil {
+		return CapacityInterval, nil
+	}
+	needed := r.classNeeds(c, stage)
 	namespaces := make([]string, 0, len(c.Spec.Learners))
 	for _, l := range c.Spec.Learners {
 		namespaces = append(namespaces, r.Settings.NamespaceName(c.SandboxName(l.Name)))
@@ -74,7 +83,44 @@ func (r *LearningCohortReconciler) reconcileCapacity(ctx context.Context, c *san
 	available := snap.AvailableTo(namespaces)
 	setCapacity(c, &sandboxv1.CohortCapacity{Needed: needed, Available: available, Nodes: int32(snap.Nodes)},
 		r.NodeAutoscaler)
+	r.capacityMarks.set(c.Name, mark)
 	return CapacityInterval, nil
+}
+
+// capacityMark is what a cohort's capacity was last compared for: the
+// cohort's and its stage's generations, and the measurement's time.
+type capacityMark struct {
+	cohort, stage int64
+	measured      time.Time
+}
+
+// capacityMarks are the marks of the cohorts, by name.
+type capacityMarks struct {
+	mu    sync.Mutex
+	marks map[string]capacityMark
+}
+
+// same reports whether the cohort was last compared for this mark.
+func (m *capacityMarks) same(name string, mark capacityMark) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last, ok := m.marks[name]
+	return ok && last == mark
+}
+
+func (m *capacityMarks) set(name string, mark capacityMark) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.marks == nil {
+		m.marks = map[string]capacityMark{}
+	}
+	m.marks[name] = mark
+}
+
+func (m *capacityMarks) forget(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.marks, name)
 }
 
 // allReady reports whether every learner on the roster has a Ready sandbox.

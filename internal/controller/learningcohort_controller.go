@@ -81,8 +81,10 @@ type LearningCohortReconciler struct {
 	written sandboxWrites
 	// progress is when each cohort's status was last written, and
 	// progressInterval how often its counts alone may be (ProgressInterval).
-	progress         writeTimes
+	progress         lastTimes
 	progressInterval time.Duration
+	// capacityMarks say for what each cohort's capacity was last compared.
+	capacityMarks capacityMarks
 }
 
 // Reconcile keeps the class's sandboxes as the cohort says, in order: the
@@ -96,6 +98,7 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	if err := r.Get(ctx, req.NamespacedName, cohort); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.progress.forget(req.Name)
+			r.capacityMarks.forget(req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -122,7 +125,7 @@ func (r *LearningCohortReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 			return
 		}
-		r.progress.wrote(cohort.Name, now)
+		r.progress.set(cohort.Name, now)
 	}()
 
 	if !cohort.DeletionTimestamp.IsZero() {

@@ -17,7 +17,6 @@ limitations under the License.
 package controller
 
 import (
-	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -35,43 +34,10 @@ import (
 // written at once.
 const CohortProgressInterval = 10 * time.Second
 
-// writeTimes remembers when this operator last wrote each object's status,
-// by name, by the real clock: they bound a rate of writes, whatever clock
-// the object's schedule follows.
-type writeTimes struct {
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-// at is when the status was last written, if this operator wrote it.
-func (w *writeTimes) at(name string) (time.Time, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	t, ok := w.last[name]
-	return t, ok
-}
-
-// wrote records a write of the status.
-func (w *writeTimes) wrote(name string, now time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.last == nil {
-		w.last = map[string]time.Time{}
-	}
-	w.last[name] = now
-}
-
-// forget drops an object that needs no more holding back, or is gone.
-func (w *writeTimes) forget(name string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.last, name)
-}
-
 // cohortProgressWait returns how long the status of a cohort must wait
 // before it is written, when the change from before to after is progress
 // only and the last write was less than interval ago; else 0.
-func cohortProgressWait(before, after *sandboxv1.LearningCohort, written *writeTimes, interval time.Duration,
+func cohortProgressWait(before, after *sandboxv1.LearningCohort, written *lastTimes, interval time.Duration,
 	now time.Time) time.Duration {
 	if equality.Semantic.DeepEqual(before.Status, after.Status) ||
 		!equality.Semantic.DeepEqual(statusSkeleton(before.Status), statusSkeleton(after.Status)) {

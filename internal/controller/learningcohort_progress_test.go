@@ -31,7 +31,7 @@ import (
 // interval, and a change of a condition at once.
 func TestCohortCountsAreWrittenAtMostOnceAnInterval(t *testing.T) {
 	g := NewWithT(t)
-	p := &writeTimes{}
+	p := &lastTimes{}
 	wait := func(before, after *sandboxv1.LearningCohort, now time.Time) time.Duration {
 		return cohortProgressWait(before, after, p, 10*time.Second, now)
 	}
@@ -50,7 +50,7 @@ func TestCohortCountsAreWrittenAtMostOnceAnInterval(t *testing.T) {
 	}
 	g.Expect(wait(status(0, false), status(1, false), at)).To(BeZero(),
 		"the first write of a cohort since the operator started is not held")
-	p.wrote("fall26", at)
+	p.set("fall26", at)
 	g.Expect(wait(status(1, false), status(2, false), at.Add(3*time.Second))).
 		To(Equal(7*time.Second), "one more Ready 3 s after a write waits 7 s")
 	g.Expect(wait(status(299, false), status(300, true), at.Add(time.Second))).

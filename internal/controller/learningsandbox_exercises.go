@@ -45,7 +45,7 @@ const DefaultCheckWorkers = 16
 // so that a class at rest causes no writes.
 type checkSchedule struct {
 	mu   sync.Mutex
-	last map[string]time.Time
+	last lastTimes
 	// slots bounds the checks that run at once over all sandboxes.
 	slots chan struct{}
 }
@@ -55,21 +55,7 @@ func (s *checkSchedule) init(workers int) {
 	defer s.mu.Unlock()
 	if s.slots == nil {
 		s.slots = make(chan struct{}, max(workers, 1))
-		s.last = map[string]time.Time{}
 	}
-}
-
-func (s *checkSchedule) lastRun(name string) (time.Time, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.last[name]
-	return t, ok
-}
-
-func (s *checkSchedule) ran(name string, at time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.last[name] = at
 }
 
 // nextSlot is the first time after t at which the sandbox's checks are due.
@@ -105,7 +91,7 @@ func (r *LearningSandboxReconciler) reconcileExercises(ctx context.Context, sb *
 	now := r.Clock.Now()
 	interval := stack.CheckInterval(stage)
 	requested := sb.Annotations[sandboxv1.CheckRequestedAtAnnotation]
-	last, known := r.schedule.lastRun(sb.Name)
+	last, known := r.schedule.last.at(sb.Name)
 	due := false
 	switch {
 	case requested != "" && requested != sb.Status.LastHandledCheckAt:
@@ -116,7 +102,7 @@ func (r *LearningSandboxReconciler) reconcileExercises(ctx context.Context, sb *
 		due = !checkedBefore(sb)
 		if !due {
 			last = now
-			r.schedule.ran(sb.Name, now)
+			r.schedule.last.set(sb.Name, now)
 		}
 	default:
 		due = !now.Before(nextSlot(sb.Name, interval, last))
@@ -126,7 +112,7 @@ func (r *LearningSandboxReconciler) reconcileExercises(ctx context.Context, sb *
 		setExerciseResults(sb, stage, results, metav1.NewTime(now))
 		sb.Status.LastHandledCheckAt = requested
 		last = now
-		r.schedule.ran(sb.Name, now)
+		r.schedule.last.set(sb.Name, now)
 		if _, err := r.applyIfDrifted(ctx, stampedProgress(sb, stage, r.Settings), true); err != nil {
 			return 0, err
 		}
